@@ -1,0 +1,11 @@
+"""Full lifecycle management and remote O&M (framework node 3.6): alarm rules, streaming anomaly
+detection, health index and remaining useful life, reactions through work orders."""
+
+from somp.core.modules import ModuleManifest
+
+MANIFEST = ModuleManifest(
+    name="lifecycle",
+    framework=("3.6",),
+    label="nav.lifecycle",
+    depends=("assets", "workorders"),
+)

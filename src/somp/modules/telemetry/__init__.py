@@ -1,0 +1,13 @@
+"""Telemetry: the product-service database of readings (framework node 2.2.1): ingest over HTTP,
+MQTT, files and OPC UA; narrow append-only storage with hourly roll-ups; bucketed queries."""
+
+from somp.core.modules import ModuleManifest
+
+MANIFEST = ModuleManifest(
+    name="telemetry",
+    framework=("2.2.1",),
+    label="nav.telemetry",
+    depends=("assets",),
+    models="somp.modules.telemetry.models",
+    api="somp.modules.telemetry.api:router",
+)

@@ -1,0 +1,361 @@
+"""The ingest path (framework node 2.2.1, acquire and store): authenticated, validated,
+deduplicated batches written in bulk, committed before anything is acknowledged.
+
+Each message is a batch and is stored whole or refused whole (refused ones go to the dead-letter
+table with the reason). Several batches may share one transaction (the MQTT subscriber commits a
+group of messages, then acknowledges them): :meth:`Ingestor.ingest_many`. Every row written here
+takes its tenant from the authenticated source (a device token or the importing user's scope),
+never from the payload; assets named in a payload are looked up inside that tenant.
+
+Writes: PostgreSQL binary COPY of the readings; SQLite one executemany. The hourly roll-ups of the
+batch are upserted in the same transaction, and the batch id is claimed first (a re-sent batch
+finds its id taken and is acknowledged as a duplicate without storing anything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, tuple_
+
+from somp.core.database import Database, utcnow
+from somp.core.tenancy import Scope
+from somp.modules.assets.models import Asset
+from somp.modules.telemetry.models import DeadLetter, IngestBatch, Metric
+from somp.modules.telemetry.payloads import Columns, PayloadError, as_text, check
+
+METRIC_CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Who sent a batch: a tenant, and the asset when a device token bound it to one."""
+
+    tenant_id: int
+    asset_id: int | None
+    kind: str  # http, mqtt, file, opcua
+
+
+@dataclass(slots=True)
+class Item:
+    source: Source
+    columns: Columns | None
+    raw: bytes
+    error: str | None = None  # decoding already failed: dead-letter it
+
+
+@dataclass(slots=True)
+class Outcome:
+    batch_id: str | None
+    accepted: int = 0
+    duplicate: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Metrics:
+    ids: dict[tuple[int, str], tuple[int, float | None, float | None]] = field(default_factory=dict)
+    loaded_at: float = 0.0
+
+
+def batch_id_of(source: Source, cols: Columns, raw: bytes) -> str:
+    """The client's batch id, or a digest of the payload and its sender (a re-sent message has
+    the same digest, so a redelivery is recognised even without an id)."""
+    if cols.batch_id:
+        return cols.batch_id
+    h = hashlib.blake2b(raw, digest_size=16, person=b"somp-batch")
+    h.update(f"{source.tenant_id}:{source.asset_id}".encode())
+    return "h:" + h.hexdigest()
+
+
+class Ingestor:
+    """Writes batches for any tenant; one instance per process (it caches metric ids)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._metrics = _Metrics()
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- public
+
+    def ingest(self, source: Source, cols: Columns, raw: bytes, now: dt.datetime | None = None) -> Outcome:
+        return self.ingest_many([Item(source, cols, raw)], now)[0]
+
+    def ingest_many(self, items: Sequence[Item], now: dt.datetime | None = None) -> list[Outcome]:
+        """Store every valid item in one transaction; refused items are dead-lettered in it."""
+        now = now or utcnow()
+        outcomes = [Outcome(None) for _ in items]
+        with self.db.session(Scope.all_tenants()) as s:
+            conn = s.connection()
+            good: list[int] = []
+            for i, it in enumerate(items):
+                if it.error is not None or it.columns is None:
+                    outcomes[i].error = it.error or "no readings"
+                    continue
+                try:
+                    check(it.columns, now)
+                except PayloadError as exc:
+                    outcomes[i].error = exc.reason
+                    continue
+                outcomes[i].batch_id = batch_id_of(it.source, it.columns, it.raw)
+                good.append(i)
+            asset_ids = self._resolve_assets(conn, [items[i] for i in good], outcomes, good)
+            good = [i for i in good if outcomes[i].error is None]
+            metric_ids = self._resolve_metrics(conn, [items[i] for i in good], outcomes, good)
+            good = [i for i in good if outcomes[i].error is None]
+            fresh = self._claim_batches(conn, items, outcomes, good, now)
+            rows = []
+            for i in fresh:
+                it, cols = items[i], items[i].columns
+                tid = it.source.tenant_id
+                aids, mids = asset_ids[i], metric_ids[i]
+                rows.extend(zip([tid] * len(cols), aids, mids, cols.ts, cols.value, strict=True))
+                outcomes[i].accepted = len(cols)
+            if rows:
+                self._write_readings(conn, rows)
+                self._upsert_rollups(conn, rows)
+            for i, o in enumerate(outcomes):
+                if o.error is not None:
+                    self._dead_letter_row(conn, items[i].source, o.error, items[i].raw, now)
+            s.commit()
+        return outcomes
+
+    def dead_letter(self, tenant_id: int | None, asset_id: int | None, source: str, reason: str, raw: bytes) -> None:
+        """Keep a message that was refused before it could be decoded or attributed."""
+        with self.db.session(Scope.all_tenants()) as s:
+            s.add(
+                DeadLetter(
+                    tenant_id=tenant_id, asset_id=asset_id, source=source, reason=reason[:2000], payload=as_text(raw)
+                )
+            )
+            s.commit()
+
+    # ---------------------------------------------------------------- steps
+
+    def _resolve_assets(
+        self, conn: Connection, items: list[Item], outcomes: list[Outcome], index: list[int]
+    ) -> dict[int, list[int]]:
+        """Asset id of every reading: the device's own, or the named serial inside the tenant."""
+        wanted: dict[int, set[str]] = defaultdict(set)
+        for it in items:
+            if it.source.asset_id is None:
+                wanted[it.source.tenant_id].update(a for a in it.columns.asset if a)
+        by_serial: dict[tuple[int, str], int] = {}
+        for tid, serials in wanted.items():
+            for chunk in _chunks(sorted(serials), 500):
+                rows = conn.execute(
+                    select(Asset.serial_number, Asset.id).where(Asset.tenant_id == tid, Asset.serial_number.in_(chunk))
+                )
+                by_serial.update({(tid, sn): aid for sn, aid in rows})
+        own_serial: dict[int, str] = {}
+        device_assets = {it.source.asset_id for it in items if it.source.asset_id is not None}
+        if device_assets:
+            own_serial = dict(
+                conn.execute(select(Asset.id, Asset.serial_number).where(Asset.id.in_(device_assets))).all()
+            )
+        out: dict[int, list[int]] = {}
+        for it, i in zip(items, index, strict=True):
+            tid, aid = it.source.tenant_id, it.source.asset_id
+            if aid is not None:
+                mine = own_serial.get(aid)
+                stray = next((a for a in it.columns.asset if a and a != mine), None)
+                if stray is not None:
+                    outcomes[i].error = f"this device sends for asset {mine}, not {stray}"
+                    continue
+                out[i] = [aid] * len(it.columns)
+                continue
+            ids = []
+            for n, sn in enumerate(it.columns.asset):
+                if not sn:
+                    outcomes[i].error = f"reading {n}: no asset named (a user import names each reading's asset)"
+                    break
+                found = by_serial.get((tid, sn))
+                if found is None:
+                    outcomes[i].error = f"reading {n}: no asset with serial number {sn!r}"
+                    break
+                ids.append(found)
+            else:
+                out[i] = ids
+        return out
+
+    def _resolve_metrics(
+        self, conn: Connection, items: list[Item], outcomes: list[Outcome], index: list[int]
+    ) -> dict[int, list[int]]:
+        """Metric id of every reading; unknown keys join the tenant's catalogue. Values outside a
+        metric's valid range refuse the batch."""
+        keys = {(it.source.tenant_id, k) for it in items for k in set(it.columns.metric)}
+        cache = self._metric_cache()
+        missing = [k for k in keys if k not in cache]
+        if missing:
+            stmt = _insert_ignore(conn, Metric.__table__, ("tenant_id", "key"))
+            conn.execute(
+                stmt, [{"tenant_id": t, "key": k, "kind": "gauge", "created_at": utcnow()} for t, k in missing]
+            )
+            for chunk in _chunks(missing, 500):
+                rows = conn.execute(
+                    select(Metric.tenant_id, Metric.key, Metric.id, Metric.min_valid, Metric.max_valid).where(
+                        tuple_(Metric.tenant_id, Metric.key).in_(chunk)
+                    )
+                )
+                for t, k, mid, lo, hi in rows:
+                    cache[(t, k)] = (mid, lo, hi)
+        out: dict[int, list[int]] = {}
+        for it, i in zip(items, index, strict=True):
+            tid, cols = it.source.tenant_id, it.columns
+            ids = []
+            for n, key in enumerate(cols.metric):
+                mid, lo, hi = cache[(tid, key)]
+                v = cols.value[n]
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    outcomes[i].error = f"reading {n}: {key} = {v} is outside its valid range [{lo}, {hi}]"
+                    break
+                ids.append(mid)
+            else:
+                out[i] = ids
+        return out
+
+    def _metric_cache(self) -> dict[tuple[int, str], tuple[int, float | None, float | None]]:
+        with self._lock:
+            if time.monotonic() - self._metrics.loaded_at > METRIC_CACHE_SECONDS:
+                self._metrics = _Metrics(loaded_at=time.monotonic())
+            return self._metrics.ids
+
+    def forget_metrics(self) -> None:
+        with self._lock:
+            self._metrics = _Metrics()
+
+    def _claim_batches(
+        self, conn: Connection, items: Sequence[Item], outcomes: list[Outcome], good: list[int], now: dt.datetime
+    ) -> list[int]:
+        """Claim each batch id once; items whose id is taken (now or earlier) are duplicates."""
+        first: dict[tuple[int, str], int] = {}
+        for i in good:
+            key = (items[i].source.tenant_id, outcomes[i].batch_id)
+            if key in first:
+                outcomes[i].duplicate = True
+            else:
+                first[key] = i
+        if not first:
+            return []
+        stmt = _insert_ignore(conn, IngestBatch.__table__, ("tenant_id", "batch_id")).returning(
+            IngestBatch.tenant_id, IngestBatch.batch_id
+        )
+        claimed: set[tuple[int, str]] = set()
+        values = [
+            {
+                "tenant_id": t,
+                "batch_id": b,
+                "source": items[i].source.kind,
+                "asset_id": items[i].source.asset_id,
+                "readings": len(items[i].columns),
+                "received_at": now,
+            }
+            for (t, b), i in first.items()
+        ]
+        for chunk in _chunks(values, 1000):
+            for row in conn.execute(stmt.values(chunk)):
+                claimed.add((row[0], row[1]))
+        fresh = []
+        for key, i in first.items():
+            if key in claimed:
+                fresh.append(i)
+            else:
+                outcomes[i].duplicate = True
+        return sorted(fresh)
+
+    def _write_readings(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        if conn.dialect.name == "postgresql":
+            raw = conn.connection.driver_connection
+            with (
+                raw.cursor() as cur,
+                cur.copy(
+                    "COPY readings (tenant_id, asset_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                copy.set_types(["int8", "int8", "int8", "timestamptz", "float8"])
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            fmt = _sqlite_time
+            conn.exec_driver_sql(
+                "INSERT INTO readings (tenant_id, asset_id, metric_id, ts, value) VALUES (?, ?, ?, ?, ?)",
+                [(t, a, m, fmt(ts), v) for t, a, m, ts, v in rows],
+            )
+
+    def _upsert_rollups(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Fold the batch into the hourly roll-ups (min, max, sum, count, last)."""
+        agg: dict[tuple[int, int, int, dt.datetime], list[Any]] = {}
+        for t, a, m, ts, v in rows:
+            bucket = ts.replace(minute=0, second=0, microsecond=0)
+            cur = agg.get((t, a, m, bucket))
+            if cur is None:
+                agg[(t, a, m, bucket)] = [v, v, v, 1, ts, v]
+            else:
+                if v < cur[0]:
+                    cur[0] = v
+                if v > cur[1]:
+                    cur[1] = v
+                cur[2] += v
+                cur[3] += 1
+                if ts >= cur[4]:
+                    cur[4], cur[5] = ts, v
+        pg = conn.dialect.name == "postgresql"
+        least, greatest = ("LEAST", "GREATEST") if pg else ("MIN", "MAX")
+        mark = "%s" if pg else "?"
+        sql = (
+            "INSERT INTO readings_hourly (tenant_id, asset_id, metric_id, bucket, min, max, sum, count, last_ts, "
+            f"last_value) VALUES ({', '.join([mark] * 10)}) "
+            "ON CONFLICT (asset_id, metric_id, bucket) DO UPDATE SET "
+            f"min = {least}(readings_hourly.min, excluded.min), max = {greatest}(readings_hourly.max, excluded.max), "
+            "sum = readings_hourly.sum + excluded.sum, count = readings_hourly.count + excluded.count, "
+            "last_value = CASE WHEN excluded.last_ts >= readings_hourly.last_ts THEN excluded.last_value "
+            "ELSE readings_hourly.last_value END, "
+            "last_ts = CASE WHEN excluded.last_ts >= readings_hourly.last_ts THEN excluded.last_ts "
+            "ELSE readings_hourly.last_ts END"
+        )
+        conv = (lambda x: x) if pg else _sqlite_time
+        params = [
+            (t, a, m, conv(b), lo, hi, total, n, conv(lts), lv)
+            for (t, a, m, b), (lo, hi, total, n, lts, lv) in sorted(agg.items())
+        ]
+        conn.exec_driver_sql(sql, params)
+
+    def _dead_letter_row(self, conn: Connection, source: Source, reason: str, raw: bytes, now: dt.datetime) -> None:
+        conn.execute(
+            insert(DeadLetter.__table__).values(
+                tenant_id=source.tenant_id,
+                asset_id=source.asset_id,
+                source=source.kind,
+                reason=reason[:2000],
+                payload=as_text(raw),
+                received_at=now,
+            )
+        )
+
+
+def _sqlite_time(ts: dt.datetime) -> str:
+    """SQLite storage of an aware timestamp: naive UTC text, as the ORM type writes it."""
+    return ts.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _insert_ignore(conn: Connection, table: Any, keys: tuple[str, ...]) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def _chunks(seq: Sequence[Any], n: int) -> list[Sequence[Any]]:
+    return [seq[i : i + n] for i in range(0, len(seq), n)]

@@ -1,0 +1,539 @@
+"""Tenant isolation over every API route.
+
+Two tenants, A and B, each with a full set of kernel data. Every row of B carries the marker
+``BMARK`` in a name, code or number. The tests walk ``app.state.route_table`` (every route the app
+serves) and prove, for each one:
+
+* tenant A's administrator (who holds every tenant permission) can neither read nor change B's
+  rows: lists and searches never return a B row, lookups of B's ids are 404, writes against B's
+  ids are refused and B's data is byte-for-byte unchanged afterwards, and creating rows that
+  reference B's rows is refused;
+* the evaluator reaches only the evaluation routes (and their own identity, tokens, terminology);
+* a platform administrator reaches tenants and users, not tenant business data;
+* a customer user sees only their own customer's rows and writes nothing.
+
+A route that this file does not know fails the test: adding a route means adding its case here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from somp.core.database import Base
+from somp.core.identity import ApiToken, Role, Tenant, User
+from somp.core.tenancy import Scope
+from tests.factories import (
+    make_asset,
+    make_contract,
+    make_customer,
+    make_invoice,
+    make_offering,
+    make_product,
+    make_tenant,
+    make_user,
+    make_work_order,
+    token_for,
+)
+
+MARK = "BMARK"
+API = "/api/v1"
+PUBLIC = {("GET", f"{API}/health"), ("POST", f"{API}/auth/token")}
+
+
+@dataclass
+class World:
+    tenant: Tenant
+    admin: User
+    customer_user: User
+    ids: dict[str, int]
+
+
+def _world(db, mark: str) -> World:
+    t = make_tenant(db, name=f"企业{mark}")
+    admin = make_user(db, t, Role.tenant_admin, username=f"admin{mark.lower()}")
+    p = make_product(db, t, code=f"P{mark}", name=f"产品{mark}")
+    o = make_offering(db, t, p.id, code=f"O{mark}", name=f"服务{mark}")
+    c = make_customer(db, t, code=f"C{mark}", name=f"客户{mark}")
+    c2 = make_customer(db, t, code=f"C2{mark}", name=f"客户二{mark}")
+    a = make_asset(db, t, p.id, c.id, serial_number=f"SN{mark}", state="in_service", site_name=f"站点{mark}")
+    a2 = make_asset(db, t, p.id, c2.id, serial_number=f"SN2{mark}", state="in_service", site_name=f"站点二{mark}")
+    k = make_contract(db, t, c.id, o.id, [a.id], number=f"CT{mark}")
+    w = make_work_order(db, t, a.id, number=f"WO{mark}", title=f"工单{mark}")
+    w2 = make_work_order(db, t, a2.id, number=f"WO2{mark}", title=f"工单二{mark}")
+    i = make_invoice(db, t, c.id, number=f"INV{mark}")
+    cu = make_user(db, t, Role.customer_user, customer_id=c.id, username=f"cust{mark.lower()}")
+    from somp.modules.assets.service import issue_device_token
+
+    with db.session(Scope.tenant(t.id)) as s:
+        dtok, _ = issue_device_token(s, a.id, f"gateway{mark}")
+        s.commit()
+    token_for(db, admin)
+    with db.session(Scope.all_tenants()) as s:
+        api_token_id = s.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id))
+    metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
+    return World(
+        t,
+        admin,
+        cu,
+        dict(
+            tenant=t.id,
+            user=admin.id,
+            product=p.id,
+            offering=o.id,
+            customer=c.id,
+            other_customer=c2.id,
+            asset=a.id,
+            other_asset=a2.id,
+            contract=k.id,
+            work_order=w.id,
+            other_work_order=w2.id,
+            invoice=i.id,
+            device_token=dtok.id,
+            api_token=api_token_id,
+            metric=metric_id,
+        ),
+    )
+
+
+def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
+    """A few readings of ``asset_id`` under a metric key carrying the tenant's marker."""
+    import datetime as dt
+
+    from somp.modules.telemetry.ingest import Ingestor, Source
+    from somp.modules.telemetry.models import Metric
+    from somp.modules.telemetry.payloads import decode_json
+
+    now = dt.datetime.now(dt.UTC)
+    raw = (
+        f'{{"readings":[{{"metric":"{metric}","ts":"{(now - dt.timedelta(minutes=5)).isoformat()}","value":1.5}}]}}'
+    ).encode()
+    assert Ingestor(db).ingest(Source(tenant.id, asset_id, "http"), decode_json(raw, now), raw, now).ok
+    with db.session(Scope.tenant(tenant.id)) as s:
+        return s.scalar(select(Metric.id).where(Metric.key == metric))
+
+
+@pytest.fixture
+def worlds(db):
+    a = _world(db, "AMARK")
+    b = _world(db, MARK)
+    return a, b
+
+
+def _snapshot(db, tenant_id: int) -> dict[str, list[tuple]]:
+    """Every row of every tenant-owned table belonging to ``tenant_id`` (plus the tenant row)."""
+    out = {}
+    with db.session(Scope.all_tenants()) as s:
+        for table in Base.metadata.sorted_tables:
+            if "tenant_id" in table.c:
+                rows = s.execute(select(table).where(table.c.tenant_id == tenant_id).order_by(*table.primary_key))
+            elif table.name == "tenants":
+                rows = s.execute(select(table).where(table.c.id == tenant_id))
+            else:
+                continue
+            out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+PARAM_FOR = {
+    "tenant_id": "tenant",
+    "user_id": "user",
+    "product_id": "product",
+    "offering_id": "offering",
+    "customer_id": "customer",
+    "asset_id": "asset",
+    "contract_id": "contract",
+    "work_order_id": "work_order",
+    "invoice_id": "invoice",
+    "metric_id": "metric",
+}
+# Routes for devices (device tokens only): a user token is refused before anything is read.
+DEVICE_ROUTES = {("POST", "/telemetry")}
+# Required query parameters of some routes (filled so the lookup, not validation, decides).
+QUERY = {"/assets/{asset_id}/telemetry": {"metric": "mbmark", "start": "2026-01-01T00:00:00Z"}}
+
+
+def _fill(path: str, ids: dict[str, int]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name == "token_id":
+            return str(ids["device_token"] if "/device-tokens/" in path else ids["api_token"])
+        if name == "key":
+            return "service_revenue_share"
+        return str(ids[PARAM_FOR[name]])
+
+    return re.sub(r"\{(\w+)\}", sub, path)
+
+
+def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
+    """A valid request body per write route. Bodies of id routes target B's row (path); bodies
+    of create routes reference B's rows (which must be refused)."""
+    today = dt.date(2026, 1, 15).isoformat()
+    return {
+        ("POST", "/tenants"): {
+            "name": "新企业",
+            "uscc": "91350100M000100Y43",
+            "industry_code": "C34",
+            "region_code": "350100",
+            "size_class": "small",
+        },
+        ("PATCH", "/tenants/{tenant_id}"): {"name": "改名"},
+        ("POST", "/users"): {
+            "username": "intruder",
+            "display_name": "x",
+            "password": "long-enough-1",
+            "roles": ["customer_user"],
+            "customer_id": b["customer"],
+        },
+        ("PATCH", "/users/{user_id}"): {"display_name": "hijacked"},
+        ("POST", "/tokens"): {"name": "t"},
+        ("DELETE", "/tokens/{token_id}"): None,
+        ("POST", "/products"): None,  # references nothing: covered by the list/lookup checks
+        ("PATCH", "/products/{product_id}"): {"name": "hijacked"},
+        ("POST", "/offerings"): {
+            "code": "O-NEW",
+            "name": "x",
+            "product_id": b["product"],
+            "price_model": "subscription",
+            "periodic_fee": "1.00",
+        },
+        ("PATCH", "/offerings/{offering_id}"): {"name": "hijacked"},
+        ("POST", "/customers"): None,
+        ("PATCH", "/customers/{customer_id}"): {"name": "hijacked"},
+        ("POST", "/assets"): {"serial_number": "SN-NEW", "product_id": b["product"], "customer_id": a["customer"]},
+        ("PATCH", "/assets/{asset_id}"): {"site_name": "hijacked"},
+        ("POST", "/assets/{asset_id}/transitions"): {"to_state": "degraded"},
+        ("POST", "/assets/{asset_id}/device-tokens"): {"name": "stolen"},
+        ("DELETE", "/assets/{asset_id}/device-tokens/{token_id}"): None,
+        ("POST", "/contracts"): {
+            "customer_id": a["customer"],
+            "offering_id": a["offering"],
+            "start_date": today,
+            "end_date": "2027-01-01",
+            "asset_ids": [b["asset"]],
+        },
+        ("PATCH", "/contracts/{contract_id}"): {"notes": "hijacked"},
+        ("POST", "/contracts/{contract_id}/transitions"): {"to_status": "terminated"},
+        ("POST", "/work-orders"): {"kind": "corrective", "asset_id": b["asset"], "title": "x"},
+        ("PATCH", "/work-orders/{work_order_id}"): {"title": "hijacked"},
+        ("POST", "/work-orders/{work_order_id}/transitions"): {"to_status": "cancelled"},
+        ("POST", "/invoices"): {
+            "customer_id": b["customer"],
+            "issued_on": today,
+            "lines": [{"category": "service", "description": "x", "quantity": "1", "unit_price": "1"}],
+        },
+        ("PATCH", "/invoices/{invoice_id}"): {"notes": "hijacked"},
+        ("POST", "/invoices/{invoice_id}/transitions"): {"to_status": "void"},
+        ("POST", "/telemetry/import"): {
+            "readings": [{"metric": "p", "ts": "2026-01-01T00:00:00Z", "value": 1, "asset": "SNBMARK"}]
+        },
+        ("PATCH", "/telemetry/metrics/{metric_id}"): {"unit": "hijacked"},
+    }
+
+
+# Create routes whose body references only the caller's own tenant (nothing of B to point at);
+# their isolation is the before_flush stamp, checked by the snapshot comparison.
+SELF_CONTAINED_CREATES = {("POST", "/products"), ("POST", "/customers"), ("POST", "/tokens"), ("POST", "/tenants")}
+
+# Query parameters that take an id of another entity: lists are also probed with B's ids there.
+FILTER_PARAMS = {
+    "/assets": {"product_id": "product", "customer_id": "customer"},
+    "/offerings": {"product_id": "product"},
+    "/contracts": {"customer_id": "customer", "offering_id": "offering", "asset_id": "asset"},
+    "/work-orders": {"asset_id": "asset", "customer_id": "customer", "contract_id": "contract"},
+    "/invoices": {"customer_id": "customer", "contract_id": "contract"},
+}
+
+
+def _without_echo(text: str, body: Any) -> str:
+    """The response minus the caller's own input (an error may quote a value it was sent, such as
+    a serial number that does not exist in the caller's tenant)."""
+
+    def strings(x: Any) -> list[str]:
+        if isinstance(x, str):
+            return [x]
+        if isinstance(x, dict):
+            return [s for v in x.values() for s in strings(v)]
+        if isinstance(x, list):
+            return [s for v in x for s in strings(v)]
+        return []
+
+    for sent in sorted(strings(body), key=len, reverse=True):
+        text = text.replace(sent, "")
+    return text
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    """Every API route, reads first (so a write's own echo, e.g. a refused payload kept as a dead
+    letter of the caller's tenant, cannot be mistaken for a leak)."""
+    out = []
+    for r in app.state.route_table:
+        if not r.path.startswith(API):
+            continue
+        for m in sorted(r.methods - {"HEAD", "OPTIONS"}):
+            out.append((m, r.path))
+    return sorted(out, key=lambda mp: mp[0] != "GET")
+
+
+def test_tenant_cannot_read_or_change_another_tenants_data_on_any_route(app, db, client_as, worlds):
+    a, b = worlds
+    api = client_as(a.admin)
+    before = _snapshot(db, b.tenant.id)
+    sample = bodies(b.ids, a.ids)
+    seen = set()
+    for method, path in api_routes(app):
+        rel = path[len(API) :]
+        key = (method, rel)
+        if (method, path) in PUBLIC:
+            seen.add(key)
+            continue
+        url = API + _fill(rel, b.ids)
+        if key in DEVICE_ROUTES:
+            r = api.request(method, url, json={"metric": "p", "ts": "2026-01-01T00:00:00Z", "value": 1})
+            assert r.status_code == 401, (key, r.status_code, r.text)
+            seen.add(key)
+            continue
+        if method == "GET":
+            r = api.get(url, params=QUERY.get(rel))
+            if "{" in rel:
+                if rel.startswith("/terminology"):
+                    assert r.status_code == 200, (key, r.text)
+                else:
+                    assert r.status_code in (403, 404), (key, r.status_code, r.text)
+            else:
+                assert r.status_code in (200, 403), (key, r.status_code, r.text)
+                if rel.startswith("/evaluation"):
+                    assert r.status_code == 403, key
+                for name, ent in FILTER_PARAMS.get(rel, {}).items():
+                    rf = api.get(url, params={name: b.ids[ent]})
+                    assert rf.status_code == 200 and rf.json()["items"] == [], (key, name, rf.text)
+            assert MARK not in r.text, (key, "leaks a row of tenant B")
+        else:
+            assert key in sample, f"no isolation case for {method} {rel}: add one to bodies()"
+            body = sample[key]
+            if key in SELF_CONTAINED_CREATES or (body is None and "{" not in rel):
+                seen.add(key)
+                continue
+            r = api.request(method, url, json=body)
+            if "{" in rel:
+                assert r.status_code in (403, 404), (key, r.status_code, r.text)
+            else:
+                assert r.status_code in (403, 404, 422), (key, r.status_code, r.text)
+                assert r.headers["content-type"].startswith("application/problem+json")
+            assert MARK not in _without_echo(r.text, body), (key, "leaks a row of tenant B")
+        seen.add(key)
+    assert _snapshot(db, b.tenant.id) == before, "tenant B's data changed"
+    known = {(m, p[len(API) :]) for m, p in api_routes(app)}
+    assert seen == known
+
+
+def test_rows_created_by_a_tenant_are_stamped_with_that_tenant(app, db, client_as, worlds):
+    a, b = worlds
+    api = client_as(a.admin)
+    r = api.post(f"{API}/customers", json={"code": "NEWC", "name": "新客户"})
+    assert r.status_code == 201
+    with db.session(Scope.tenant(b.tenant.id)) as s:
+        from somp.modules.customers.models import Customer
+
+        assert s.scalar(select(Customer).where(Customer.code == "NEWC")) is None
+    r = api.post(f"{API}/products", json={"code": "NEWP", "name": "x", "category": "c"})
+    assert r.status_code == 201
+    assert api.get(f"{API}/products/{r.json()['id']}").status_code == 200
+    assert client_as(b.admin).get(f"{API}/products/{r.json()['id']}").status_code == 404
+
+
+EVALUATOR_ALLOWED = {
+    "/evaluation/brand-kpis",
+    "/me",
+    "/tokens",
+    "/tokens/{token_id}",
+    "/terminology/framework",
+    "/terminology/terms",
+    "/terminology/terms/{key}",
+}
+
+
+def test_evaluator_reaches_only_evaluation_routes(app, db, client_as, worlds):
+    a, b = worlds
+    evaluator = make_user(db, None, Role.evaluator, username="evaluator1")
+    api = client_as(evaluator)
+    for method, path in api_routes(app):
+        rel = path[len(API) :]
+        if (method, path) in PUBLIC or rel in EVALUATOR_ALLOWED:
+            continue
+        r = api.request(method, API + _fill(rel, b.ids), json={}, params=QUERY.get(rel))
+        expected = 401 if (method, rel) in DEVICE_ROUTES else 403
+        assert r.status_code == expected, (method, rel, r.status_code, r.text)
+    r = api.get(f"{API}/evaluation/brand-kpis", params={"year": 2025})
+    assert r.status_code == 200
+    rows = r.json()
+    assert {x["tenant_id"] for x in rows} >= {a.tenant.id, b.tenant.id}
+    allowed_keys = {"tenant_id", "name", "uscc", "industry_code", "region_code", "size_class", "source", "kpis"}
+    assert all(set(x) == allowed_keys for x in rows)
+    # the enterprise's measured revenue is in it; nothing naming customers, assets or invoices
+    assert "SNBMARK" not in r.text and "INVBMARK" not in r.text and "客户BMARK" not in r.text
+
+
+def test_evaluator_session_sees_no_tenant_rows(db, worlds):
+    from somp.modules.assets.models import Asset
+
+    with db.session(Scope.evaluation()) as s:
+        assert s.scalars(select(Asset)).all() == []
+        assert len(s.scalars(select(Tenant)).all()) >= 2
+
+
+def test_platform_admin_manages_tenants_and_users_but_not_business_data(app, db, client_as, worlds):
+    a, b = worlds
+    admin = make_user(db, None, Role.platform_admin, username="root1")
+    api = client_as(admin)
+    assert api.get(f"{API}/tenants").status_code == 200
+    assert len(api.get(f"{API}/tenants").json()["items"]) >= 2
+    assert api.get(f"{API}/users/{b.admin.id}").status_code == 200
+    for rel in ("/assets", "/customers", "/contracts", "/work-orders", "/invoices", "/products", "/kpis/brand"):
+        assert api.get(API + rel).status_code == 403, rel
+
+
+def test_customer_user_sees_only_own_customers_rows_and_cannot_write(app, db, client_as, worlds):
+    a, b = worlds
+    api = client_as(a.customer_user)
+    assets = api.get(f"{API}/assets").json()["items"]
+    assert [x["id"] for x in assets] == [a.ids["asset"]]
+    assert api.get(f"{API}/assets/{a.ids['other_asset']}").status_code == 404
+    wos = api.get(f"{API}/work-orders").json()["items"]
+    assert [x["id"] for x in wos] == [a.ids["work_order"]]
+    assert api.get(f"{API}/work-orders/{a.ids['other_work_order']}").status_code == 404
+    assert [x["id"] for x in api.get(f"{API}/invoices").json()["items"]] == [a.ids["invoice"]]
+    assert api.get(f"{API}/customers").status_code == 403
+    r = api.patch(f"{API}/assets/{a.ids['asset']}", json={"site_name": "x"})
+    assert r.status_code == 403
+    r = api.post(f"{API}/assets/{a.ids['asset']}/transitions", json={"to_state": "degraded"})
+    assert r.status_code == 403
+
+
+def test_database_refuses_a_cross_tenant_reference_even_without_the_service_checks(db, worlds):
+    """The composite (tenant_id, x_id) foreign keys stop a cross-tenant reference at the database."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from somp.modules.assets.models import Asset
+
+    a, b = worlds
+    with db.session(Scope.all_tenants()) as s, pytest.raises(IntegrityError):
+        s.execute(insert(Asset).values(tenant_id=a.tenant.id, serial_number="X1", product_id=b.ids["product"]))
+        s.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# The same over every web page (server-rendered UI), signed in through the login form.
+
+WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("POST", "/language")}
+WEB_FORMS = {  # a form body per POST page; id pages target B's row through the path
+    "/tenants/{tenant_id}/edit": {"name": "hijacked"},
+    "/users/{user_id}/edit": {"display_name": "hijacked"},
+    "/products/{product_id}/edit": {"name": "hijacked"},
+    "/offerings/{offering_id}/edit": {"name": "hijacked"},
+    "/customers/{customer_id}/edit": {"name": "hijacked"},
+    "/assets/{asset_id}/edit": {"site_name": "hijacked"},
+    "/assets/{asset_id}/transition": {"to_state": "degraded"},
+    "/assets/{asset_id}/device-tokens": {"name": "stolen"},
+    "/assets/{asset_id}/device-tokens/{token_id}/revoke": {},
+    "/contracts/{contract_id}/edit": {"notes": "hijacked"},
+    "/contracts/{contract_id}/transition": {"to_status": "terminated"},
+    "/work-orders/{work_order_id}/edit": {"title": "hijacked"},
+    "/work-orders/{work_order_id}/transition": {"to_status": "cancelled"},
+    "/invoices/{invoice_id}/transition": {"to_status": "void"},
+    "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
+}
+
+
+def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dict[str, dict[str, Any]]:
+    return {
+        "/assets/new": {"serial_number": "SN-WEB", "product_id": b["product"], "customer_id": a["customer"]},
+        "/offerings/new": {
+            "code": "OWEB",
+            "name": "x",
+            "product_id": b["product"],
+            "price_model": "subscription",
+            "periodic_fee": "1",
+        },
+        "/contracts/new": {
+            "customer_id": b["customer"],
+            "offering_id": a["offering"],
+            "start_date": "2026-01-01",
+            "end_date": "2027-01-01",
+        },
+        "/work-orders/new": {"kind": "corrective", "asset_id": b["asset"], "title": "x"},
+        "/invoices/new": {"customer_id": b["customer"], "issued_on": "2026-01-01"},
+        "/users/new": {
+            "username": "webintruder",
+            "display_name": "x",
+            "password": "long-enough-1",
+            "roles": "customer_user",
+            "customer_id": b["customer"],
+        },
+        # creating these references nothing of B; stamping is covered by the API test
+        "/tenants/new": None,
+        "/products/new": None,
+        "/customers/new": None,
+    }
+
+
+def web_routes(app) -> list[tuple[str, str]]:
+    return [
+        (m, r.path)
+        for r in app.state.route_table
+        if not r.path.startswith(API)
+        for m in sorted(r.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+def test_tenant_cannot_reach_another_tenants_rows_through_any_web_page(app, db, worlds):
+    from tests.web.helpers import WebClient
+
+    a, b = worlds
+    web = WebClient(app, a.admin.username)
+    before = _snapshot(db, b.tenant.id)
+    creates = _web_forms_creating_with_b_refs(b.ids, a.ids)
+    seen = set()
+    for method, path in web_routes(app):
+        seen.add((method, path))
+        if (method, path) in WEB_PUBLIC:
+            continue
+        url = _fill(path, b.ids)
+        if method == "GET":
+            r = web.get(url)
+            expected = (403, 404) if "{" in path else (200, 403)
+            assert r.status_code in expected, (path, r.status_code)
+        elif "{" in path:
+            assert path in WEB_FORMS, f"no isolation case for POST {path}: add one to WEB_FORMS"
+            r = web.post(url, WEB_FORMS[path])
+            assert r.status_code in (403, 404), (path, r.status_code)
+        else:
+            assert path in creates, f"no isolation case for POST {path}: add one"
+            if creates[path] is None:
+                continue
+            r = web.post(url, creates[path])
+            assert r.status_code in (200, 403, 422), (path, r.status_code)  # the form again, with the error
+        assert MARK not in r.text, (method, path, "shows a row of tenant B")
+    assert _snapshot(db, b.tenant.id) == before, "tenant B's data changed"
+    assert seen == set(web_routes(app))
+
+
+def test_evaluator_sees_no_tenant_page(app, db, worlds):
+    from tests.web.helpers import WebClient
+
+    _a, b = worlds
+    make_user(db, None, Role.evaluator, username="webevaluator")
+    web = WebClient(app, "webevaluator")
+    for method, path in web_routes(app):
+        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/"):
+            continue
+        r = web.get(_fill(path, b.ids))
+        assert r.status_code == 403, (path, r.status_code)
+    r = web.get("/evaluation?year=2025")
+    assert r.status_code == 200 and "企业BMARK" in r.text and "SNBMARK" not in r.text

@@ -1,0 +1,54 @@
+"""The dependency rules of docs/architecture.md, checked on the import statements, and lint."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "somp"
+PURE_ENGINES = ["modules/assets/lifecycle.py", "modules/kpis/brand.py", "core/cn_codes.py"]
+FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
+
+
+def imports_of(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("engine", PURE_ENGINES)
+def test_pure_engines_import_no_framework(engine):
+    bad = {n for n in imports_of(SRC / engine) if n.split(".")[0] in FRAMEWORKS}
+    assert not bad, f"{engine} imports {bad}"
+
+
+def test_core_does_not_import_modules_or_entrypoints():
+    for path in (SRC / "core").rglob("*.py"):
+        bad = {n for n in imports_of(path) if n.startswith(("somp.modules", "somp.api", "somp.web", "somp.cli"))}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_services_and_models_do_not_import_http_or_pages():
+    for path in (SRC / "modules").rglob("*.py"):
+        if path.name in ("api.py", "web.py", "__init__.py"):
+            continue
+        bad = {n for n in imports_of(path) if n.split(".")[0] in ("fastapi", "starlette") or n.startswith("somp.web")}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (it is in the test extras)")
+    root = SRC.parents[1]
+    r = subprocess.run([ruff, "check", "src", "tests"], cwd=root, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:]

@@ -1,0 +1,1 @@
+"""Web tests share the root fixtures (cheap argon2 hashing included)."""
