@@ -209,7 +209,7 @@ def _register_commands() -> None:
     register_demo(app)
     register_dataio(app)
     for m, sub in each("cli"):
-        app.add_typer(sub, name=m.name.replace("_", "-"))
+        app.add_typer(sub, name=m.cli_name or m.name.replace("_", "-"))
 
 
 _register_commands()

@@ -52,7 +52,8 @@ class ModuleManifest:
     models: str | None = None
     api: str | None = None  # "pkg.module:router"
     web: str | None = None
-    cli: str | None = None  # "pkg.module:app" (a Typer app added as `somp <name> ...`)
+    cli: str | None = None  # "pkg.module:app" (a Typer app added as `somp <cli_name or name> ...`)
+    cli_name: str | None = None
     subscriptions: str | None = None  # "pkg.module:subscribe" -> subscribe(bus)
     nav: tuple[NavItem, ...] = ()
     io_entities: str | None = None  # "pkg.module:ENTITIES" for `somp import/export`

@@ -10,4 +10,6 @@ MANIFEST = ModuleManifest(
     depends=("assets",),
     models="somp.modules.telemetry.models",
     api="somp.modules.telemetry.api:router",
+    cli="somp.modules.telemetry.cli:app",
+    cli_name="ingest",
 )

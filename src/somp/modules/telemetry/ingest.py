@@ -38,7 +38,7 @@ METRIC_CACHE_SECONDS = 30.0
 class Source:
     """Who sent a batch: a tenant, and the asset when a device token bound it to one."""
 
-    tenant_id: int
+    tenant_id: int | None  # None only for a refused message whose sender is unknown
     asset_id: int | None
     kind: str  # http, mqtt, file, opcua
 
@@ -92,8 +92,11 @@ class Ingestor:
     def ingest(self, source: Source, cols: Columns, raw: bytes, now: dt.datetime | None = None) -> Outcome:
         return self.ingest_many([Item(source, cols, raw)], now)[0]
 
-    def ingest_many(self, items: Sequence[Item], now: dt.datetime | None = None) -> list[Outcome]:
-        """Store every valid item in one transaction; refused items are dead-lettered in it."""
+    def ingest_many(
+        self, items: Sequence[Item], now: dt.datetime | None = None, *, dry_run: bool = False
+    ) -> list[Outcome]:
+        """Store every valid item in one transaction; refused items are dead-lettered in it. With
+        ``dry_run`` every check runs (payload rules, assets, metric ranges) and nothing is written."""
         now = now or utcnow()
         outcomes = [Outcome(None) for _ in items]
         with self.db.session(Scope.all_tenants()) as s:
@@ -112,8 +115,13 @@ class Ingestor:
                 good.append(i)
             asset_ids = self._resolve_assets(conn, [items[i] for i in good], outcomes, good)
             good = [i for i in good if outcomes[i].error is None]
-            metric_ids = self._resolve_metrics(conn, [items[i] for i in good], outcomes, good)
+            metric_ids = self._resolve_metrics(conn, [items[i] for i in good], outcomes, good, dry_run)
             good = [i for i in good if outcomes[i].error is None]
+            if dry_run:
+                for i in good:
+                    outcomes[i].accepted = len(items[i].columns)
+                s.rollback()
+                return outcomes
             fresh = self._claim_batches(conn, items, outcomes, good, now)
             rows = []
             for i in fresh:
@@ -190,18 +198,22 @@ class Ingestor:
         return out
 
     def _resolve_metrics(
-        self, conn: Connection, items: list[Item], outcomes: list[Outcome], index: list[int]
+        self, conn: Connection, items: list[Item], outcomes: list[Outcome], index: list[int], dry_run: bool = False
     ) -> dict[int, list[int]]:
-        """Metric id of every reading; unknown keys join the tenant's catalogue. Values outside a
-        metric's valid range refuse the batch."""
+        """Metric id of every reading; unknown keys join the tenant's catalogue (in a dry run they
+        are only assumed new, with no valid range). Values outside a metric's valid range refuse
+        the batch."""
         keys = {(it.source.tenant_id, k) for it in items for k in set(it.columns.metric)}
         cache = self._metric_cache()
+        if dry_run:
+            cache = dict(cache)  # ids seen in a rolled-back transaction must not be cached
         missing = [k for k in keys if k not in cache]
         if missing:
-            stmt = _insert_ignore(conn, Metric.__table__, ("tenant_id", "key"))
-            conn.execute(
-                stmt, [{"tenant_id": t, "key": k, "kind": "gauge", "created_at": utcnow()} for t, k in missing]
-            )
+            if not dry_run:
+                stmt = _insert_ignore(conn, Metric.__table__, ("tenant_id", "key"))
+                conn.execute(
+                    stmt, [{"tenant_id": t, "key": k, "kind": "gauge", "created_at": utcnow()} for t, k in missing]
+                )
             for chunk in _chunks(missing, 500):
                 rows = conn.execute(
                     select(Metric.tenant_id, Metric.key, Metric.id, Metric.min_valid, Metric.max_valid).where(
@@ -215,7 +227,7 @@ class Ingestor:
             tid, cols = it.source.tenant_id, it.columns
             ids = []
             for n, key in enumerate(cols.metric):
-                mid, lo, hi = cache[(tid, key)]
+                mid, lo, hi = cache.get((tid, key), (0, None, None))
                 v = cols.value[n]
                 if (lo is not None and v < lo) or (hi is not None and v > hi):
                     outcomes[i].error = f"reading {n}: {key} = {v} is outside its valid range [{lo}, {hi}]"

@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -151,21 +152,36 @@ def decode_csv(raw: bytes) -> Columns:
     except UnicodeDecodeError:
         raise PayloadError("CSV is not UTF-8") from None
     reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    layout = csv_layout(next(reader, []))
+    out = Columns()
+    add_csv_rows(out, layout, enumerate(reader, start=2))
+    return out
+
+
+def csv_layout(header: list[str]) -> tuple[int, int, int, int | None, int]:
+    """Column positions (metric, ts, value, asset or None, width) of a telemetry CSV header."""
+    header = [h.strip().lower() for h in header]
     missing = {"metric", "ts", "value"} - set(header)
     if missing:
         raise PayloadError(f"CSV header lacks {', '.join(sorted(missing))} (got {', '.join(header) or 'nothing'})")
     unknown = set(header) - {"metric", "ts", "value", "asset"}
     if unknown:
         raise PayloadError(f"CSV header has unknown columns {', '.join(sorted(unknown))}")
-    im, it, iv = header.index("metric"), header.index("ts"), header.index("value")
     ia = header.index("asset") if "asset" in header else None
-    out = Columns()
-    for line_no, row in enumerate(reader, start=2):
+    return header.index("metric"), header.index("ts"), header.index("value"), ia, len(header)
+
+
+def add_csv_rows(
+    out: Columns, layout: tuple[int, int, int, int | None, int], rows: Iterable[tuple[int, list[str]]], limit: int = 0
+) -> int | None:
+    """Append ``(line number, fields)`` rows to ``out``; with ``limit``, stop after that many
+    readings and return the next line number (None when the rows are exhausted)."""
+    im, it, iv, ia, width = layout
+    for line_no, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != len(header):
-            raise PayloadError(f"row {line_no}: {len(row)} fields, the header has {len(header)}")
+        if len(row) != width:
+            raise PayloadError(f"row {line_no}: {len(row)} fields, the header has {width}")
         ts_text = row[it].strip()
         try:
             ts: dt.datetime | float = float(ts_text) if _is_number(ts_text) else dt.datetime.fromisoformat(ts_text)
@@ -174,9 +190,11 @@ def decode_csv(raw: bytes) -> Columns:
             raise PayloadError(f"row {line_no}: ts or value is not readable") from None
         asset = (row[ia].strip() or None) if ia is not None else None
         _add(out, row[im].strip(), to_time(ts, f"row {line_no}"), value, asset)
+        if limit and len(out) >= limit:
+            return line_no + 1
         if len(out) > MAX_READINGS:
             raise PayloadError(f"more than {MAX_READINGS} readings in one payload")
-    return out
+    return None
 
 
 def _is_number(text: str) -> bool:

@@ -1,0 +1,134 @@
+"""``somp ingest ...``: telemetry from an MQTT broker and from files (framework node 2.2.1)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from somp.cli import DataDir, DbUrl, console, err, fail, open_database, settings_for
+
+app = typer.Typer(help="telemetry in: MQTT subscriber, file import (产品服务数据采集)", no_args_is_help=True)
+
+
+@app.command("mqtt")
+def mqtt(
+    host: Annotated[str, typer.Option(help="broker host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="broker port")] = 1883,
+    topic: Annotated[str, typer.Option(help="topic filter; its '+' level is the device token")] = (
+        "somp/devices/+/telemetry"
+    ),
+    client_id: Annotated[str, typer.Option(help="client id of the persistent session")] = "somp-ingest",
+    username: Annotated[str | None, typer.Option(help="broker user name")] = None,
+    password_env: Annotated[str, typer.Option(help="environment variable holding the broker password")] = (
+        "SOMP_MQTT_PASSWORD"
+    ),
+    tls: Annotated[bool, typer.Option(help="connect with TLS")] = False,
+    ca_file: Annotated[Path | None, typer.Option(help="CA certificate for TLS")] = None,
+    protocol: Annotated[int, typer.Option(help="MQTT protocol: 5 or 311")] = 5,
+    batch: Annotated[int, typer.Option(help="most messages per transaction")] = 5_000,
+    flush_ms: Annotated[float, typer.Option(help="longest wait before a transaction, ms")] = 50.0,
+    receive_maximum: Annotated[int, typer.Option(help="MQTT 5 receive window (unacknowledged messages)")] = 20_000,
+    report_every: Annotated[float, typer.Option(help="seconds between progress lines (0: none)")] = 10.0,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Subscribe to device telemetry (QoS 1) and store it; each message is acknowledged only after
+    its readings are committed. Stops cleanly on SIGINT/SIGTERM."""
+    from somp.core import migrate
+    from somp.modules.telemetry.mqtt import MqttIngest, MqttOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        options = MqttOptions(
+            host=host,
+            port=port,
+            topic=topic,
+            client_id=client_id,
+            username=username,
+            password=os.environ.get(password_env),
+            tls=tls,
+            ca_file=str(ca_file) if ca_file else None,
+            protocol=protocol,
+            receive_maximum=receive_maximum,
+            batch_messages=batch,
+            flush_seconds=flush_ms / 1000,
+        )
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    db = open_database(settings_for(data_dir, database_url))
+    if not migrate.is_up_to_date(db.engine):
+        raise fail("the database schema is not up to date: run `somp db upgrade` first")
+    sub = MqttIngest(db, options)
+
+    def _stop(signum, frame) -> None:  # noqa: ANN001
+        sub._stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        sub.start()
+    except OSError as exc:
+        raise fail(f"cannot reach the MQTT broker at {host}:{port}: {exc}") from None
+    console.print(f"somp ingest: subscribed to {topic} at {host}:{port} as {client_id}", highlight=False)
+    every = report_every if report_every > 0 else 3600.0
+    while not sub._stopping.wait(every):
+        if report_every > 0:
+            console.print(sub.stats.line(), highlight=False)
+    sub.stop()
+    console.print("stopped; " + sub.stats.line(), highlight=False)
+
+
+@app.command("file")
+def file(
+    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files (asset, metric, ts, value)")],
+    tenant: Annotated[str, typer.Option(help="the enterprise: its id or unified social credit code")],
+    dry_run: Annotated[bool, typer.Option(help="check only, store nothing")] = False,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Import historical readings. Each file is checked whole first: a file with a bad row is
+    refused with row numbers and nothing of it is stored. Importing a file again adds nothing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy import or_, select
+
+    from somp.core.identity import Tenant
+    from somp.core.tenancy import Scope
+    from somp.modules.telemetry.files import import_file
+
+    db = open_database(settings_for(data_dir, database_url))
+    with db.session(Scope.all_tenants()) as s:
+        cond = Tenant.uscc == tenant.upper()
+        if tenant.isdigit():
+            cond = or_(cond, Tenant.id == int(tenant))
+        tenant_id = s.scalar(select(Tenant.id).where(cond))
+    if tenant_id is None:
+        raise fail(f"no enterprise {tenant!r}")
+    failed = False
+    for path in paths:
+        if not path.is_file():
+            err.print(f"[red]{path}: no such file[/red]")
+            failed = True
+            continue
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as bar:
+            task = bar.add_task(f"{path.name}", total=None)
+            report = import_file(db, tenant_id, path, dry_run=dry_run, progress=lambda n, t=task: bar.advance(t, n))
+        if report.errors:
+            failed = True
+            err.print(f"[red]{path.name}: refused ({len(report.errors)} problem(s)); nothing stored[/red]")
+            for e in report.errors:
+                err.print(f"  {e}", highlight=False)
+        elif dry_run:
+            console.print(f"{path.name}: {report.rows:,} readings would be stored (dry run)")
+        else:
+            console.print(
+                f"{path.name}: {report.stored:,} readings stored, {report.duplicate_chunks} chunk(s) already present"
+            )
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,189 @@
+"""MQTT ingest against the real broker (Mosquitto on 127.0.0.1:1883): every accepted payload shape,
+malformed messages and unknown tokens kept as dead letters without stopping the subscriber, a
+re-sent batch stored once, and ``kill -9`` of ``somp ingest mqtt`` mid-stream losing nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import func, select
+
+from somp.core.tenancy import Scope
+from somp.modules.telemetry.models import DeadLetter, IngestBatch, Reading
+from somp.modules.telemetry.mqtt import MqttIngest, MqttOptions, token_level
+
+BROKER = ("127.0.0.1", 1883)
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def _broker_up() -> bool:
+    try:
+        socket.create_connection(BROKER, timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(
+    not _broker_up() and os.environ.get("SOMP_REQUIRE_POSTGRES") != "1", reason="no MQTT broker on 127.0.0.1:1883"
+)
+
+
+def publisher() -> mqtt.Client:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    c.connect(*BROKER)
+    c.loop_start()
+    return c
+
+
+def publish(c: mqtt.Client, topic: str, payload: bytes) -> None:
+    c.publish(topic, payload, qos=1).wait_for_publish(10)
+
+
+def forget_session(client_id: str) -> None:
+    """End the persistent session a test subscriber left on the broker."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    c.connect(*BROKER, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
+
+
+def count(db, model) -> int:
+    with db.session(Scope.all_tenants()) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def wait_for(pred, seconds: float = 30.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def test_topic_filter_needs_one_token_level():
+    assert token_level("somp/devices/+/telemetry") == 2
+    assert token_level("$share/ingest/somp/devices/+/telemetry") == 2
+    for bad in ("somp/devices/telemetry", "somp/+/+/telemetry", "somp/devices/+/#"):
+        with pytest.raises(ValueError, match="exactly one"):
+            token_level(bad)
+    with pytest.raises(ValueError, match="receive_maximum"):
+        MqttOptions(receive_maximum=0)
+
+
+def test_subscriber_stores_every_shape_and_dead_letters_the_rest(device):
+    run = uuid.uuid4().hex[:8]
+    topic = f"somp-test/{run}/+/telemetry"
+    client_id = f"somp-test-{run}"
+    sub = MqttIngest(device.db, MqttOptions(topic=topic, client_id=client_id, flush_seconds=0.02))
+    sub.start()
+    pub = publisher()
+    try:
+        assert sub.wait_subscribed()
+        mine = f"somp-test/{run}/{device.token}/telemetry"
+        batch = {
+            "batch_id": "b-1",
+            "readings": [{"metric": "pressure", "ts": T0 + i, "value": 7 + i} for i in range(5)],
+        }
+        publish(pub, mine, orjson.dumps(batch))
+        publish(pub, mine, orjson.dumps(batch))  # re-sent: stored once
+        publish(pub, mine, orjson.dumps({"metric": "temperature", "ts": T0, "value": 61.5}))
+        publish(pub, mine, orjson.dumps({"ts": (T0 + 9) * 1000, "values": {"power": 31.0, "flow": 4.2}}))
+        publish(pub, mine, b"{not json")
+        publish(pub, mine, orjson.dumps({"metric": "pressure", "ts": T0, "value": "high"}))
+        publish(pub, f"somp-test/{run}/somp_dev_000000000000_nope/telemetry", orjson.dumps(batch))
+        assert wait_for(lambda: sub.stats.messages == 7), sub.stats.line()
+        assert count(device.db, Reading) == 5 + 1 + 2
+        assert count(device.db, IngestBatch) == 3
+        assert sub.stats.duplicates == 1 and sub.stats.refused == 3
+        with device.db.session(Scope.all_tenants()) as s:
+            letters = {(d.tenant_id, d.reason.split(":")[0]) for d in s.scalars(select(DeadLetter))}
+        assert letters == {
+            (device.tenant_id, "not valid JSON"),
+            (device.tenant_id, "invalid payload"),
+            (None, "unknown or revoked device token"),
+        }
+        # the subscriber is still there after the bad messages
+        publish(pub, mine, orjson.dumps({"metric": "pressure", "ts": T0 + 100, "value": 7.0}))
+        assert wait_for(lambda: count(device.db, Reading) == 9)
+    finally:
+        pub.disconnect()
+        sub.stop()
+        forget_session(client_id)
+
+
+def _start_ingest(url: str, topic: str, client_id: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--topic", topic]
+    cmd += ["--client-id", client_id, "--report-every", "0", "--batch", "50", "--flush-ms", "20"]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_kill_9_mid_stream_loses_no_acknowledged_reading(device):
+    run = uuid.uuid4().hex[:8]
+    topic = f"somp-test/{run}/+/telemetry"
+    client_id = f"somp-test-{run}"
+    mine = f"somp-test/{run}/{device.token}/telemetry"
+    messages, per_message = 1200, 10
+    total = messages * per_message
+    proc = _start_ingest(device.url, topic, client_id)
+    pub = publisher()
+    try:
+        # the subscription exists once a probe reading arrives
+        probe = orjson.dumps({"metric": "probe", "ts": T0, "value": 1.0})
+        assert wait_for(lambda: publish(pub, mine, probe) or count(device.db, Reading) > 0, 30)
+        base = count(device.db, Reading)
+        killed_at = None
+        for i in range(messages):
+            body = {
+                "batch_id": f"k-{i}",
+                "readings": [
+                    {"metric": "flow", "ts": T0 + i * per_message + k, "value": i} for k in range(per_message)
+                ],
+            }
+            pub.publish(mine, orjson.dumps(body), qos=1)
+            if i % 50 == 49:
+                time.sleep(0.04)  # about 1,000 messages/s, within the broker's offline queue
+            if killed_at is None and i == messages // 3:
+                wait_for(lambda: count(device.db, Reading) - base >= per_message * 100, 20)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                killed_at = count(device.db, Reading) - base
+                proc = _start_ingest(device.url, topic, client_id)
+        assert killed_at is not None and 0 < killed_at < total
+        assert wait_for(lambda: count(device.db, Reading) - base >= total, 90), count(device.db, Reading) - base
+        time.sleep(0.5)  # nothing more may arrive: no reading twice
+        with device.db.session(Scope.all_tenants()) as s:
+            flow = s.scalar(select(func.count()).select_from(Reading).where(Reading.metric_id != _probe_id(s)))
+            distinct = s.scalar(select(func.count(func.distinct(Reading.ts))).where(Reading.metric_id != _probe_id(s)))
+        assert flow == total and distinct == total
+    finally:
+        pub.disconnect()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        forget_session(client_id)
+
+
+def _probe_id(s) -> int:
+    from somp.modules.telemetry.models import Metric
+
+    return s.scalar(select(Metric.id).where(Metric.key == "probe"))
