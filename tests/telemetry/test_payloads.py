@@ -15,11 +15,11 @@ def test_somp_batch_single_and_thingsboard_shapes():
         b'"value":7},{"metric":"temp","ts":1772352000000,"value":81.5,"asset":"SN-1"}]}',
         NOW,
     )
-    assert b.batch_id == "b1" and b.metric == ["pressure", "temp"] and b.value == [7.0, 81.5]
-    assert b.ts == [dt.datetime(2026, 3, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)]
+    assert b.batch_id == "b1" and b.metric == ["pressure", "temp"] and b.value.tolist() == [7.0, 81.5]
+    assert b.times() == [dt.datetime(2026, 3, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)]
     assert b.asset == [None, "SN-1"]
     one = decode_json(b'{"metric":"flow","ts":1772352000,"value":12.5}', NOW)  # epoch seconds
-    assert one.ts == [dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)]
+    assert one.times() == [dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)]
     # ThingsBoard: {"ts": ms, "values": {...}}, a list of those, or flat values stamped on arrival
     tb = decode_json(
         b'[{"ts":1451649600512,"values":{"temperature":42.2,"humidity":70}},'
@@ -27,17 +27,17 @@ def test_somp_batch_single_and_thingsboard_shapes():
         NOW,
     )
     assert tb.metric == ["temperature", "humidity", "temperature"]
-    assert tb.ts[0] == dt.datetime(2016, 1, 1, 12, 0, 0, 512000, tzinfo=dt.UTC)
+    assert tb.times()[0] == dt.datetime(2016, 1, 1, 12, 0, 0, 512000, tzinfo=dt.UTC)
     flat = decode_json(b'{"temperature": 42, "vibration": 3.1}', NOW)
-    assert flat.ts == [NOW, NOW] and flat.value == [42.0, 3.1]
+    assert flat.times() == [NOW, NOW] and flat.value.tolist() == [42.0, 3.1]
 
 
 def test_csv_with_bom_and_optional_asset_column():
     cols = decode_csv(
         "\ufeffasset,metric,ts,value\nSN-1,pressure,2026-01-01T00:00:00Z,7.2\n\nSN-2,pressure,1767225600,7.3\n".encode()
     )
-    assert cols.asset == ["SN-1", "SN-2"] and cols.value == [7.2, 7.3]
-    assert cols.ts[0] == cols.ts[1] == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert cols.asset == ["SN-1", "SN-2"] and cols.value.tolist() == [7.2, 7.3]
+    assert cols.times()[0] == cols.times()[1] == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,15 @@ from pathlib import Path
 
 from somp.core.database import Database, utcnow
 from somp.modules.telemetry.ingest import Ingestor, Item, Source
-from somp.modules.telemetry.payloads import Columns, PayloadError, add_csv_rows, csv_layout, to_time
+from somp.modules.telemetry.payloads import (
+    Columns,
+    PayloadError,
+    Rows,
+    add_csv_rows,
+    csv_layout,
+    epoch_numbers_us,
+    times_us,
+)
 
 CHUNK_ROWS = 50_000
 MAX_ERRORS = 100
@@ -72,10 +80,10 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[tuple[int, Columns]]:
         numbered = enumerate(reader, start=2)
         first = 2
         while True:
-            out = Columns()
+            out = Rows()
             next_line = add_csv_rows(out, layout, numbered, limit=rows)
             if len(out):
-                yield first, out
+                yield first, out.columns()
             if next_line is None:
                 return
             first = next_line
@@ -98,31 +106,33 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[tuple[int, Columns]]:
     first = 1
     for batch in pf.iter_batches(batch_size=rows, columns=wanted):
         asset, metric, ts, value = batch.columns
+        where = f"rows {first}-{first + len(batch) - 1}"
+        for name, col in (("asset", asset), ("metric", metric), ("ts", ts), ("value", value)):
+            if col.null_count:
+                raise PayloadError(f"row {first + _first_null(col)}: {name} is empty")
         try:
-            values = pc.cast(value, pa.float64()).to_pylist()
+            values = pc.cast(value, pa.float64()).to_numpy()
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise PayloadError(f"rows {first}-{first + len(batch) - 1}: value is not numeric") from None
-        if pa.types.is_timestamp(ts.type):
-            unit_ts = pc.cast(ts, pa.timestamp("us", tz=ts.type.tz or "UTC")).to_pylist()
-            times: list = [t if t is None or t.tzinfo else t.replace(tzinfo=dt.UTC) for t in unit_ts]
+            raise PayloadError(f"{where}: value is not numeric") from None
+        if pa.types.is_timestamp(ts.type):  # naive timestamps are taken as UTC
+            times = pc.cast(ts, pa.timestamp("us", tz=ts.type.tz)).cast(pa.int64()).to_numpy()
+        elif pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type):
+            times = epoch_numbers_us(pc.cast(ts, pa.float64()).to_numpy(), f"row {first}+")
         else:
-            times = ts.to_pylist()
-        out = Columns()
-        for i, (a, m, t, v) in enumerate(zip(asset.to_pylist(), metric.to_pylist(), times, values, strict=True)):
-            row = first + i
-            if t is None or v is None or not m or not a:
-                raise PayloadError(f"row {row}: asset, metric, ts and value are all required")
-            if isinstance(t, str):
-                try:
-                    t = dt.datetime.fromisoformat(t)
-                except ValueError:
-                    raise PayloadError(f"row {row}: ts is not readable") from None
-            out.metric.append(str(m))
-            out.ts.append(to_time(t, f"row {row}"))
-            out.value.append(v)
-            out.asset.append(str(a))
-        yield first, out
+            texts = ts.to_pylist()
+            try:
+                parsed = [dt.datetime.fromisoformat(str(x)) for x in texts]
+            except ValueError:
+                raise PayloadError(f"{where}: ts is not readable") from None
+            times = times_us(parsed, f"row {first}+")
+        yield first, Columns([str(m) for m in metric.to_pylist()], times, values, [str(a) for a in asset.to_pylist()])
         first += len(batch)
+
+
+def _first_null(col) -> int:  # noqa: ANN001
+    import pyarrow.compute as pc
+
+    return int(pc.index(pc.is_null(col), True).as_py())
 
 
 def import_file(

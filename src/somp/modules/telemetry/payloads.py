@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgspec
+import numpy as np
 
 MAX_READINGS = 100_000
 METRIC_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -41,9 +42,41 @@ class PayloadError(ValueError):
         self.reason = reason
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
+
+
+def us_of(t: dt.datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime."""
+    return (t - EPOCH) // _US
+
+
+def time_of(us: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=int(us))
+
+
 @dataclass
 class Columns:
-    """Decoded readings as parallel lists (asset is a serial number or None when device-bound)."""
+    """Decoded readings, column-wise: ``ts`` in microseconds since the Unix epoch (UTC, int64) and
+    ``value`` (float64) as numpy arrays, so checks, roll-ups and the COPY buffer are vectorised;
+    ``asset`` is a serial number per reading, or None when the device token names the asset."""
+
+    metric: list[str] = field(default_factory=list)
+    ts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    value: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
+    asset: list[str | None] = field(default_factory=list)
+    batch_id: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.metric)
+
+    def times(self) -> list[dt.datetime]:
+        return [time_of(x) for x in self.ts]
+
+
+@dataclass
+class Rows:
+    """Row-wise builder of :class:`Columns` (CSV, ThingsBoard and single-reading shapes)."""
 
     metric: list[str] = field(default_factory=list)
     ts: list[dt.datetime] = field(default_factory=list)
@@ -52,7 +85,17 @@ class Columns:
     batch_id: str | None = None
 
     def __len__(self) -> int:
-        return len(self.value)
+        return len(self.metric)
+
+    def columns(self) -> Columns:
+        n = len(self.ts)
+        return Columns(
+            self.metric,
+            np.fromiter((us_of(t) for t in self.ts), np.int64, n),
+            np.asarray(self.value, dtype=np.float64).reshape(n),
+            self.asset,
+            self.batch_id,
+        )
 
 
 class _Reading(msgspec.Struct, forbid_unknown_fields=True):
@@ -106,13 +149,11 @@ def decode_json(raw: bytes, now: dt.datetime) -> Columns:
         head = _decode_any.decode(raw)
     except msgspec.DecodeError as exc:
         raise PayloadError(f"not valid JSON: {exc}") from None
-    out = Columns()
+    out = Rows()
     try:
         if isinstance(head, dict) and "readings" in head:
             batch = _decode_batch.decode(raw)
-            out.batch_id = batch.batch_id
-            for i, r in enumerate(batch.readings):
-                _add(out, r.metric, to_time(r.ts, f"readings[{i}].ts"), r.value, r.asset)
+            return _batch_columns(batch)
         elif isinstance(head, dict) and "metric" in head:
             r = _decode_single.decode(raw)
             _add(out, r.metric, to_time(r.ts, "ts"), r.value, r.asset)
@@ -128,17 +169,46 @@ def decode_json(raw: bytes, now: dt.datetime) -> Columns:
             raise PayloadError("expected a JSON object or a list")
     except msgspec.ValidationError as exc:
         raise PayloadError(f"invalid payload: {_msg(exc)}") from None
-    return out
+    return out.columns()
 
 
-def _add_tb(out: Columns, entries: list[_TbEntry]) -> None:
+def _batch_columns(batch: _Batch) -> Columns:
+    """The hot path (a device batch): attribute lists and one vectorised time conversion."""
+    rs = batch.readings
+    value = np.array([r.value for r in rs], dtype=np.float64)
+    ts = times_us([r.ts for r in rs], "readings")
+    return Columns([r.metric for r in rs], ts, value, [r.asset for r in rs], batch.batch_id)
+
+
+def times_us(raw: list, where: str) -> np.ndarray:
+    """Timestamps (aware datetimes, or epoch seconds / milliseconds) -> int64 microseconds."""
+    n = len(raw)
+    try:
+        a = np.array(raw, dtype=np.float64).reshape(n)
+    except (TypeError, ValueError):  # datetimes among them: convert one by one
+        return np.fromiter((us_of(to_time(x, f"{where}[{i}].ts")) for i, x in enumerate(raw)), np.int64, n)
+    return epoch_numbers_us(a, where)
+
+
+def epoch_numbers_us(a: np.ndarray, where: str) -> np.ndarray:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise PayloadError(f"{where}[{int(np.argmax(bad))}].ts: not a timestamp")
+    sec = np.where(np.abs(a) >= _MS_THRESHOLD, a / 1000.0, a)
+    far = np.abs(sec) > 253_402_300_799  # 9999-12-31T23:59:59Z
+    if far.any():
+        raise PayloadError(f"{where}[{int(np.argmax(far))}].ts: timestamp out of range")
+    return np.rint(sec * 1e6).astype(np.int64)
+
+
+def _add_tb(out: Rows, entries: list[_TbEntry]) -> None:
     for i, e in enumerate(entries):
         t = to_time(e.ts, f"[{i}].ts")
         for key, v in e.values.items():
             _add(out, key, t, v, None)
 
 
-def _add(out: Columns, metric: str, ts: dt.datetime, value: float, asset: str | None) -> None:
+def _add(out: Rows, metric: str, ts: dt.datetime, value: float, asset: str | None) -> None:
     out.metric.append(metric)
     out.ts.append(ts)
     out.value.append(value)
@@ -153,9 +223,9 @@ def decode_csv(raw: bytes) -> Columns:
         raise PayloadError("CSV is not UTF-8") from None
     reader = csv.reader(io.StringIO(text))
     layout = csv_layout(next(reader, []))
-    out = Columns()
+    out = Rows()
     add_csv_rows(out, layout, enumerate(reader, start=2))
-    return out
+    return out.columns()
 
 
 def csv_layout(header: list[str]) -> tuple[int, int, int, int | None, int]:
@@ -172,7 +242,7 @@ def csv_layout(header: list[str]) -> tuple[int, int, int, int | None, int]:
 
 
 def add_csv_rows(
-    out: Columns, layout: tuple[int, int, int, int | None, int], rows: Iterable[tuple[int, list[str]]], limit: int = 0
+    out: Rows, layout: tuple[int, int, int, int | None, int], rows: Iterable[tuple[int, list[str]]], limit: int = 0
 ) -> int | None:
     """Append ``(line number, fields)`` rows to ``out``; with ``limit``, stop after that many
     readings and return the next line number (None when the rows are exhausted)."""
@@ -201,6 +271,9 @@ def _is_number(text: str) -> bool:
     return bool(text) and (text[0].isdigit() or text[0] in "+-.") and "T" not in text and ":" not in text
 
 
+EARLIEST_US = us_of(EARLIEST)
+
+
 def check(cols: Columns, now: dt.datetime) -> None:
     """Rules every reading must meet, whatever the shape: a batch is stored whole or refused."""
     n = len(cols)
@@ -208,15 +281,23 @@ def check(cols: Columns, now: dt.datetime) -> None:
         raise PayloadError("no readings")
     if n > MAX_READINGS:
         raise PayloadError(f"more than {MAX_READINGS} readings in one payload")
-    latest = now + CLOCK_SKEW
-    for i in range(n):
-        v, t, m = cols.value[i], cols.ts[i], cols.metric[i]
-        if not math.isfinite(v):
-            raise PayloadError(f"reading {i}: value is not a finite number")
-        if t < EARLIEST or t > latest:
-            raise PayloadError(f"reading {i}: timestamp {t.isoformat()} is outside 2000-01-01 .. now + 10 min")
-        if not METRIC_KEY.match(m):
-            raise PayloadError(f"reading {i}: metric {m!r} is not a valid key (letters, digits, _ . -; up to 64)")
+    if len(cols.ts) != n or len(cols.value) != n or len(cols.asset) != n:
+        raise PayloadError("columns of unequal length")
+    bad = ~np.isfinite(cols.value)
+    if bad.any():
+        raise PayloadError(f"reading {int(np.argmax(bad))}: value is not a finite number")
+    out = (cols.ts < EARLIEST_US) | (cols.ts > us_of(now + CLOCK_SKEW))
+    if out.any():
+        i = int(np.argmax(out))
+        raise PayloadError(
+            f"reading {i}: timestamp {time_of(cols.ts[i]).isoformat()} is outside 2000-01-01 .. now + 10 min"
+        )
+    wrong = [k for k in set(cols.metric) if not isinstance(k, str) or not METRIC_KEY.match(k)]
+    if wrong:
+        i = min(cols.metric.index(k) for k in wrong)
+        raise PayloadError(
+            f"reading {i}: metric {cols.metric[i]!r} is not a valid key (letters, digits, _ . -; up to 64)"
+        )
     if cols.batch_id is not None and not (1 <= len(cols.batch_id) <= 80):
         raise PayloadError("batch_id must have 1 to 80 characters")
 
