@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "somp"
-PURE_ENGINES = ["modules/assets/lifecycle.py", "modules/kpis/brand.py", "core/cn_codes.py"]
+PURE_ENGINES = [
+    "modules/assets/lifecycle.py",
+    "modules/kpis/brand.py",
+    "core/cn_codes.py",
+    "modules/lifecycle/alarm_rules.py",
+    "modules/lifecycle/anomaly.py",
+]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 
 
@@ -52,3 +58,18 @@ def test_ruff_is_clean():
     root = SRC.parents[1]
     r = subprocess.run([ruff, "check", "src", "tests"], cwd=root, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_business_modules_import_only_core_and_kernel_modules():
+    """DESIGN.md: business modules do not import each other; they react to domain events."""
+    from somp.core.modules import installed_modules
+
+    kernel = {m.name for m in installed_modules() if m.kernel}
+    business = {m.name for m in installed_modules() if not m.kernel}
+    for name in business:
+        for path in (SRC / "modules" / name).rglob("*.py"):
+            for n in imports_of(path):
+                parts = n.split(".")
+                if n.startswith("somp.modules.") and len(parts) > 2:
+                    other = parts[2]
+                    assert other == name or other in kernel, f"{path.relative_to(SRC)} imports business module {n}"

@@ -77,6 +77,7 @@ def _world(db, mark: str) -> World:
     with db.session(Scope.all_tenants()) as s:
         api_token_id = s.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id))
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
+    rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
     return World(
         t,
         admin,
@@ -97,6 +98,8 @@ def _world(db, mark: str) -> World:
             device_token=dtok.id,
             api_token=api_token_id,
             metric=metric_id,
+            rule=rule_id,
+            alarm=alarm_id,
         ),
     )
 
@@ -116,6 +119,33 @@ def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
     assert Ingestor(db).ingest(Source(tenant.id, asset_id, "http"), decode_json(raw, now), raw, now).ok
     with db.session(Scope.tenant(tenant.id)) as s:
         return s.scalar(select(Metric.id).where(Metric.key == metric))
+
+
+def _monitoring(db, tenant, product_id: int, asset, mark: str) -> tuple[int, int]:
+    """An alarm rule on the product, an alarm it raised on ``asset`` and a health score."""
+    import datetime as dt
+
+    from somp.modules.lifecycle.models import Alarm, AlarmSource, HealthScore
+    from somp.modules.lifecycle.schemas import AlarmRuleCreate
+    from somp.modules.lifecycle.service import create_rule
+
+    spec = {
+        "severity": "major",
+        "condition": {"kind": "threshold", "metric": f"m{mark.lower()}", "op": ">", "value": 9},
+    }
+    now = dt.datetime.now(dt.UTC)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        rule = create_rule(s, AlarmRuleCreate(name=f"规则{mark}", product_id=product_id, spec=spec))
+        alarm = Alarm(
+            tenant_id=tenant.id, asset_id=asset.id, customer_id=asset.customer_id, rule_id=rule.id,
+            source=AlarmSource.rule, severity="major", title=f"告警{mark}", reason="threshold",
+            message=f"m{mark.lower()} above 9", raised_at=now,
+        )  # fmt: skip
+        s.add(alarm)
+        s.add(HealthScore(tenant_id=tenant.id, asset_id=asset.id, health=81.0, rul=900.0, rul_low=700.0,
+                          rul_high=1100.0, scored_at=now))  # fmt: skip
+        s.commit()
+        return rule.id, alarm.id
 
 
 @pytest.fixture
@@ -151,6 +181,8 @@ PARAM_FOR = {
     "work_order_id": "work_order",
     "invoice_id": "invoice",
     "metric_id": "metric",
+    "rule_id": "rule",
+    "alarm_id": "alarm",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -233,6 +265,13 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             "readings": [{"metric": "p", "ts": "2026-01-01T00:00:00Z", "value": 1, "asset": "SNBMARK"}]
         },
         ("PATCH", "/telemetry/metrics/{metric_id}"): {"unit": "hijacked"},
+        ("POST", "/lifecycle/rules"): {
+            "name": "x",
+            "asset_id": b["asset"],
+            "spec": {"severity": "minor", "condition": {"kind": "threshold", "metric": "p", "op": ">", "value": 1}},
+        },
+        ("PATCH", "/lifecycle/rules/{rule_id}"): {"name": "hijacked"},
+        ("POST", "/lifecycle/alarms/{alarm_id}/acknowledge"): {},
     }
 
 
@@ -247,6 +286,8 @@ FILTER_PARAMS = {
     "/contracts": {"customer_id": "customer", "offering_id": "offering", "asset_id": "asset"},
     "/work-orders": {"asset_id": "asset", "customer_id": "customer", "contract_id": "contract"},
     "/invoices": {"customer_id": "customer", "contract_id": "contract"},
+    "/lifecycle/rules": {"product_id": "product", "asset_id": "asset"},
+    "/lifecycle/alarms": {"asset_id": "asset", "rule_id": "rule"},
 }
 
 

@@ -7,5 +7,8 @@ MANIFEST = ModuleManifest(
     name="lifecycle",
     framework=("3.6",),
     label="nav.lifecycle",
-    depends=("assets", "workorders"),
+    depends=("assets", "catalog", "workorders", "telemetry"),
+    models="somp.modules.lifecycle.models",
+    api="somp.modules.lifecycle.api:router",
+    subscriptions="somp.modules.lifecycle.reactions:subscribe",
 )

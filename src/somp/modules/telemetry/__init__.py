@@ -6,6 +6,9 @@ from somp.core.modules import ModuleManifest
 MANIFEST = ModuleManifest(
     name="telemetry",
     framework=("2.2.1",),
+    # A kernel module: the product-service database every business module reads (monitoring,
+    # pay-per-use metering, energy services); they import its read functions and its events.
+    kernel=True,
     label="nav.telemetry",
     depends=("assets",),
     models="somp.modules.telemetry.models",

@@ -27,8 +27,10 @@ import numpy as np
 from sqlalchemy import Connection, insert, select, tuple_
 
 from somp.core.database import Database, utcnow
+from somp.core.events import record
 from somp.core.tenancy import Scope
 from somp.modules.assets.models import Asset
+from somp.modules.telemetry.events import ReadingsStored, SeriesSpan
 from somp.modules.telemetry.models import DeadLetter, IngestBatch, Metric
 from somp.modules.telemetry.payloads import EPOCH, Columns, PayloadError, as_text, check
 
@@ -135,6 +137,8 @@ class Ingestor:
                 rows = tuple(np.concatenate(col) for col in zip(*parts, strict=True))
                 self._write_readings(conn, rows)
                 self._upsert_rollups(conn, rows)
+                for event in stored_events(*rows):
+                    record(s, event)
             for i, o in enumerate(outcomes):
                 if o.error is not None:
                     self._dead_letter_row(conn, items[i].source, o.error, items[i].raw, now)
@@ -390,6 +394,29 @@ def sqlite_times(us: np.ndarray) -> list[str]:
     """SQLite storage of timestamps: naive UTC text with microseconds, as the ORM type writes it."""
     text = np.datetime_as_string(us.astype("datetime64[us]"), unit="us")
     return np.char.replace(text, "T", " ").tolist()
+
+
+def stored_events(tenant, asset, metric, ts, value) -> list[ReadingsStored]:  # noqa: ANN001
+    """One :class:`ReadingsStored` per tenant, with the span of every asset's readings."""
+    order = np.lexsort((metric, asset, tenant))
+    t, a, m, x = tenant[order], asset[order], metric[order], ts[order]
+    new = np.ones(len(a), dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (t[1:] != t[:-1])
+    start = np.flatnonzero(new)
+    end = np.append(start[1:], len(a))
+    first, last = np.minimum.reduceat(x, start), np.maximum.reduceat(x, start)
+    spans: dict[int, list[SeriesSpan]] = defaultdict(list)
+    for k, (i, j) in enumerate(zip(start.tolist(), end.tolist(), strict=True)):
+        spans[int(t[i])].append(
+            SeriesSpan(
+                asset_id=int(a[i]),
+                metric_ids=np.unique(m[i:j]).tolist(),
+                first_us=int(first[k]),
+                last_us=int(last[k]),
+                count=j - i,
+            )
+        )
+    return [ReadingsStored(tenant_id=tid, spans=s) for tid, s in spans.items()]
 
 
 def _insert_ignore(conn: Connection, table: Any, keys: tuple[str, ...]) -> Any:

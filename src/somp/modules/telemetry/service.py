@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -230,3 +231,27 @@ class DeviceAuthenticator:
                 self._cache.clear()
             self._cache[key] = (time.monotonic() + self.seconds, found)
         return found
+
+
+def metric_keys(session: Session, metric_ids: Iterable[int]) -> dict[int, str]:
+    """Key of each metric id (in the caller's tenant)."""
+    ids = sorted(set(metric_ids))
+    if not ids:
+        return {}
+    return dict(session.execute(select(Metric.id, Metric.key).where(Metric.id.in_(ids))).all())
+
+
+def readings_between(
+    session: Session, asset_id: int, metric_ids: Iterable[int], first: dt.datetime, last: dt.datetime
+) -> list[tuple[str, dt.datetime, float]]:
+    """``(metric key, time, value)`` of an asset's readings of the given metrics in [first, last],
+    in time order: what monitoring evaluates as data arrives."""
+    keys = metric_keys(session, metric_ids)
+    if not keys:
+        return []
+    rows = session.execute(
+        select(Reading.metric_id, Reading.ts, Reading.value)
+        .where(Reading.asset_id == asset_id, Reading.metric_id.in_(list(keys)), Reading.ts.between(first, last))
+        .order_by(Reading.ts)
+    )
+    return [(keys[m], ts, v) for m, ts, v in rows]
