@@ -214,3 +214,46 @@ def test_acknowledge_records_who_and_once(db, fleet, client_as):
     assert (
         c.post("/api/v1/lifecycle/rules", json={"name": "x", "product_id": p.id, "spec": VIBRATION}).status_code == 403
     )
+
+
+def test_events_handled_out_of_order_give_the_same_alarms(db, fleet):
+    """Two dispatchers may take the events of two transactions in either order."""
+    from somp.core.events import OutboxEvent
+    from somp.modules.telemetry.events import ReadingsStored
+
+    t, p, a, _ = fleet
+    rule(db, t, product_id=p.id)
+    send(db, t, a, "vibration", [1.0], start=T0 - dt.timedelta(hours=1))
+    dispatch(db)  # the rule has a state on the asset from here on
+    send(db, t, a, "vibration", [2.0, 3.0, 4.6, 5.0])
+    send(db, t, a, "vibration", [3.0, 2.0], start=T0 + dt.timedelta(minutes=10))
+    with db.session(Scope.all_tenants()) as s:
+        stmt = select(OutboxEvent).where(OutboxEvent.name == "ReadingsStored", OutboxEvent.dispatched_at.is_(None))
+        events = [ReadingsStored.model_validate(r.payload) for r in s.scalars(stmt.order_by(OutboxEvent.id.desc()))]
+    assert len(events) == 2
+    for event in events:  # the later transaction first
+        with db.session(Scope.tenant(t.id)) as s:
+            service.evaluate_stored(s, event)
+            s.commit()
+    (al,) = alarms(db, t)
+    assert al.raised_at == T0 + dt.timedelta(minutes=2) and al.cleared_at == T0 + dt.timedelta(minutes=10)
+
+
+def test_the_server_ticks_timer_rules_periodically(db, fleet):
+    from somp.api.app import EventDispatcher
+
+    t, p, a, b = fleet
+    silence = {"kind": "no_data", "metric": "power", "timeout_seconds": 900}
+    rule(db, t, asset_id=a.id, name="无数据", spec={"severity": "minor", "condition": silence})
+    send(db, t, a, "power", [30.0])
+    dispatcher = EventDispatcher(db, build_bus(), 1.0)
+    while dispatcher.bus.dispatch_pending(db):
+        pass
+    from somp.modules.lifecycle import reactions
+
+    assert reactions.tick in dispatcher.jobs
+    reactions.tick(db, T0 + dt.timedelta(minutes=10))
+    assert alarms(db, t) == []
+    reactions.tick(db, T0 + dt.timedelta(minutes=17))  # 16 minutes of wall clock after the grace minute
+    (al,) = alarms(db, t)
+    assert al.raised_at == T0 + dt.timedelta(minutes=15) and al.severity.value == "minor"

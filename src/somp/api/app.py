@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from somp import __version__
 from somp.api import problems
 from somp.core.auth import Authenticator
 from somp.core.config import Settings
-from somp.core.database import Database
+from somp.core.database import Database, utcnow
 from somp.core.events import EventBus
 from somp.core.modules import each, import_all_models
 
@@ -60,10 +61,13 @@ class PagesOnly:
 
 
 class EventDispatcher:
-    """A background thread delivering outbox events while the app runs."""
+    """A background thread delivering outbox events while the app runs, and running the modules'
+    periodic jobs (``ModuleManifest.periodic``) every ``periodic_interval`` seconds."""
 
-    def __init__(self, db: Database, bus: EventBus, interval: float) -> None:
+    def __init__(self, db: Database, bus: EventBus, interval: float, periodic_interval: float = 60.0) -> None:
         self.db, self.bus, self.interval = db, bus, interval
+        self.periodic_interval = periodic_interval
+        self.jobs = [job for _m, job in each("periodic")]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -72,13 +76,24 @@ class EventDispatcher:
         self._thread.start()
 
     def _run(self) -> None:
+        next_jobs = time.monotonic() + self.periodic_interval
         while not self._stop.is_set():
             try:
                 while self.bus.dispatch_pending(self.db):
                     pass
             except Exception:  # keep dispatching; the outbox keeps the events
                 log.exception("event dispatch failed")
+            if time.monotonic() >= next_jobs:
+                next_jobs = time.monotonic() + self.periodic_interval
+                self.run_jobs()
             self.bus.wait(self.interval)
+
+    def run_jobs(self) -> None:
+        for job in self.jobs:
+            try:
+                job(self.db, utcnow())
+            except Exception:  # one job's failure must not stop the others or the events
+                log.exception("periodic job %s failed", getattr(job, "__qualname__", job))
 
     def stop(self) -> None:
         self._stop.set()
@@ -104,7 +119,11 @@ def create_app(
     import_all_models()
     db = db or Database(settings.effective_database_url)
     bus = build_bus()
-    dispatcher = EventDispatcher(db, bus, settings.dispatch_interval_seconds) if dispatch_events else None
+    dispatcher = (
+        EventDispatcher(db, bus, settings.dispatch_interval_seconds, settings.periodic_interval_seconds)
+        if dispatch_events
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

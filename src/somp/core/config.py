@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     token_cache_seconds: float = 10.0
     session_max_age_seconds: int = 12 * 3600
     dispatch_interval_seconds: float = 1.0
+    periodic_interval_seconds: float = 60.0  # module jobs such as alarm-rule ticks (no data for N minutes)
     request_threads: int = 8
 
     @property

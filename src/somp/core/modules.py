@@ -55,6 +55,7 @@ class ModuleManifest:
     cli: str | None = None  # "pkg.module:app" (a Typer app added as `somp <cli_name or name> ...`)
     cli_name: str | None = None
     subscriptions: str | None = None  # "pkg.module:subscribe" -> subscribe(bus)
+    periodic: str | None = None  # "pkg.module:job" -> job(db, now), run about once a minute by the server
     nav: tuple[NavItem, ...] = ()
     io_entities: str | None = None  # "pkg.module:ENTITIES" for `somp import/export`
     extra: dict[str, Any] = field(default_factory=dict)

@@ -11,4 +11,5 @@ MANIFEST = ModuleManifest(
     models="somp.modules.lifecycle.models",
     api="somp.modules.lifecycle.api:router",
     subscriptions="somp.modules.lifecycle.reactions:subscribe",
+    periodic="somp.modules.lifecycle.reactions:tick",
 )

@@ -74,7 +74,11 @@ class AlarmRule(TenantOwned, Timestamped, Base):
 
 
 class RuleState(TenantOwned, Base):
-    """The engine state of one rule on one asset, carried between batches of readings."""
+    """The engine state of one rule on one asset, carried between batches of readings.
+
+    Optimistically locked (``version``): two event dispatchers evaluating the same rule on the
+    same asset at once cannot both write their state; the loser's delivery fails and is retried
+    on fresh state (events are delivered exactly once per handler)."""
 
     __tablename__ = "alarm_rule_states"
     __table_args__ = (
@@ -88,6 +92,9 @@ class RuleState(TenantOwned, Base):
     asset_id: Mapped[int] = mapped_column(IdType)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Alarm(TenantOwned, Base):

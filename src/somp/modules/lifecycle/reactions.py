@@ -15,13 +15,17 @@ retried: the reaction is advice on the current state, not a command that must ha
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from somp.core.database import Database
 from somp.core.errors import DomainError
 from somp.core.events import EventBus
+from somp.core.tenancy import Scope
 from somp.modules.assets.lifecycle import TRANSITIONS, AssetState
 from somp.modules.assets.models import Asset
 from somp.modules.assets.schemas import TransitionRequest
@@ -29,7 +33,7 @@ from somp.modules.assets.service import transition_asset
 from somp.modules.catalog.models import Priority
 from somp.modules.lifecycle import service
 from somp.modules.lifecycle.events import AlarmRaised
-from somp.modules.lifecycle.models import Alarm, AlarmSeverity, AlarmSource, Reaction
+from somp.modules.lifecycle.models import Alarm, AlarmRule, AlarmSeverity, AlarmSource, Reaction
 from somp.modules.telemetry.events import ReadingsStored
 from somp.modules.workorders.events import WorkOrderStatusChanged
 from somp.modules.workorders.models import WorkOrder, WorkOrderKind, WorkOrderSource, WorkOrderStatus
@@ -123,6 +127,23 @@ def _move(session: Session, asset: Asset, target: AssetState, reason: str) -> No
         transition_asset(session, asset.id, TransitionRequest(to_state=target, reason=reason), source="monitoring")
     except DomainError as exc:  # a guard of the state machine refused: leave the asset as it is
         log.info("asset %s stays %s: %s", asset.id, asset.state.value, exc)
+
+
+TICK_GRACE = dt.timedelta(seconds=60)  # room for readings still on their way
+
+
+def tick(db: Database, now: dt.datetime) -> None:
+    """Periodic job: let time pass for timer rules (no data for N minutes, delays), tenant by
+    tenant, a little behind the wall clock so late readings are still evaluated in order."""
+    with db.session(Scope.all_tenants()) as s:
+        tenants = s.scalars(select(AlarmRule.tenant_id).where(AlarmRule.enabled.is_(True)).distinct()).all()
+    for tenant_id in tenants:
+        with db.session(Scope.tenant(tenant_id)) as s:
+            try:
+                service.tick_rules(s, now - TICK_GRACE)
+                s.commit()
+            except StaleDataError:  # another worker ticked the same states meanwhile
+                s.rollback()
 
 
 def subscribe(bus: EventBus) -> None:

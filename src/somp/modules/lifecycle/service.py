@@ -178,7 +178,13 @@ def evaluate_stored(session: Session, event: ReadingsStored) -> int:
         ids = [m for m in span.metric_ids if keys.get(m) in needed]
         if not ids:
             continue
-        first = _time(span.first_us)
+        # From where the rules stopped, not only this span: when the events of two transactions
+        # are handled out of order (two dispatchers), the later one evaluates the earlier one's
+        # readings too (they are committed: its event exists), in time order, and the earlier
+        # event then finds them behind the rules' clock. Readings that arrive late (older than
+        # what a rule already processed) are ignored by the engine, as documented. A rule's very
+        # first batch on an asset starts its state, so ordering holds from the second one on.
+        first = _time(min(span.first_us, _resume_us(states, rules, asset.id, span.first_us)))
         readings = telemetry.readings_between(session, asset.id, ids, first, _time(span.last_us))
         batch = engine.Batch(readings)
         for rule in rules:
@@ -186,6 +192,19 @@ def evaluate_stored(session: Session, event: ReadingsStored) -> int:
                 continue
             transitions += _run(session, rule, asset, states, batch)
     return transitions
+
+
+def _resume_us(states: dict[tuple[int, int], RuleState], rules: list[AlarmRule], asset_id: int, default: int) -> int:
+    """The earliest "last processed reading" among the asset's rule states (microseconds)."""
+    out = default
+    for r in rules:
+        row = states.get((r.id, asset_id))
+        if row is None:
+            continue
+        last = row.state.get("last_ts" if r.kind is RuleKind.anomaly else "last_reading")
+        if isinstance(last, int | float):
+            out = min(out, int(last * 1_000_000))
+    return out
 
 
 def _time(us: int) -> dt.datetime:

@@ -78,6 +78,11 @@ def batch_id_of(source: Source, cols: Columns, raw: bytes) -> str:
     if cols.batch_id:
         return cols.batch_id
     h = hashlib.blake2b(raw, digest_size=16, person=b"somp-batch")
+    if not raw:  # built in process (files, OPC UA, simulations): digest the readings themselves
+        h.update(cols.ts.tobytes())
+        h.update(cols.value.tobytes())
+        h.update("\x1f".join(cols.metric).encode())
+        h.update("\x1f".join(a or "" for a in cols.asset).encode())
     h.update(f"{source.tenant_id}:{source.asset_id}".encode())
     return "h:" + h.hexdigest()
 
