@@ -489,6 +489,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/work-orders/{work_order_id}/transition": {"to_status": "cancelled"},
     "/invoices/{invoice_id}/transition": {"to_status": "void"},
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
+    "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
 }
 
 

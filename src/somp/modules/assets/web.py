@@ -75,6 +75,7 @@ def _sections(w, a: Asset) -> list[Section]:  # noqa: ANN001
         [
             ("nav.workorders", f"/work-orders?asset_id={a.id}", "workorders:read"),
             ("nav.contracts", f"/contracts?asset_id={a.id}", "contracts:read"),
+            ("nav.monitoring", f"/assets/{a.id}/monitoring", "lifecycle:read"),
         ],
     )
     return out + ([related] if related else [])
