@@ -19,14 +19,35 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, or_, select
+from sqlalchemy.schema import sort_tables
 
 from somp.core.database import Base, Database
 from somp.core.tenancy import Scope
 
 EXCLUDED_TABLES = {"outbox_events", "event_deliveries", "api_tokens", "device_tokens"}
 EXCLUDED_COLUMNS = {("users", "password_hash"), ("users", "last_login_at")}
-# id columns that reference a table without a declared foreign key
-IMPLICIT_REFERENCES = {"by_user_id": "users", "assignee_user_id": "users", "user_id": "users"}
+# id columns that reference a table without a declared foreign key (the telemetry tables have none)
+IMPLICIT_REFERENCES = {
+    "by_user_id": "users",
+    "assignee_user_id": "users",
+    "user_id": "users",
+    "tenant_id": "tenants",
+    "asset_id": "assets",
+    "metric_id": "metrics",
+}
+
+
+def _tables() -> list[Table]:
+    """Tables in dependency order, implicit references included (a telemetry table comes after
+    the tenants, assets and metrics its ids are ranked by)."""
+    tables = Base.metadata.tables
+    extra = [
+        (tables[target], t)
+        for t in tables.values()
+        for col, target in IMPLICIT_REFERENCES.items()
+        if col in t.c and target in tables and target != t.name
+    ]
+    return sort_tables(tables.values(), extra_dependencies=extra)
 
 
 def _references(table: Table) -> dict[str, str]:
@@ -70,7 +91,7 @@ def export_rows(
     ranks: dict[str, dict[int, int]] = {}
     with db.session(Scope.all_tenants()) as s:
         conn = s.connection()
-        for table in Base.metadata.sorted_tables:
+        for table in _tables():
             if table.name in EXCLUDED_TABLES:
                 continue
             if table.name == "tenants":

@@ -26,7 +26,8 @@ from somp.core.identity import Tenant, User
 from somp.core.sequences import NumberSequence
 from somp.core.tenancy import Scope
 from somp.demo import reference as ref
-from somp.demo.scenario import DEFAULT_SEED, Scenario, TenantPlan, UserPlan, build_scenario, uscc_for
+from somp.demo.scenario import DEFAULT_SEED, Scenario, TenantPlan, UserPlan, build_scenario, local, uscc_for
+from somp.demo.scenario.telemetry import METRICS, FleetTelemetry, count_readings, simulate_telemetry, telemetry_days_for
 from somp.modules.assets.models import Asset, AssetStateChange
 from somp.modules.catalog.models import Offering, Product
 from somp.modules.contracts.models import Contract, ContractAsset
@@ -47,15 +48,17 @@ class DemoLoad:
     counts: dict[str, int]
     seconds: float = 0.0
     user_ids: dict[str, int] = field(default_factory=dict)
+    telemetry: FleetTelemetry | None = None
 
     @property
     def main_tenant_id(self) -> int:
         return self.tenant_ids["main"]
 
 
-def row_count(scenario: Scenario) -> int:
-    """Rows the load writes (for a progress bar's total)."""
+def row_count(scenario: Scenario, telemetry_days: float | None = None) -> int:
+    """Rows the load writes (for a progress bar's total), telemetry readings included."""
     n = len(scenario.platform_users) + len(scenario.tenants)
+    n += count_readings(scenario, days=telemetry_days_for(scenario.scale, telemetry_days))
     for t in scenario.tenants:
         n += len(t.users) + len(t.products) + len(t.offerings) + len(t.customers)
         n += len(t.assets) + sum(len(a.timeline) for a in t.assets)
@@ -85,8 +88,12 @@ def load_demo(
     scale: float = 1.0,
     progress: Progress | None = None,
     scenario: Scenario | None = None,
+    telemetry_days: float | None = None,
 ) -> DemoLoad:
-    """Generate the scenario for ``(seed, as_of, scale)`` and write it; the database must not hold it yet."""
+    """Generate the scenario for ``(seed, as_of, scale)`` and write it; the database must not hold it yet.
+
+    ``telemetry_days``: the window of simulated telemetry before the as-of day's end (default
+    :func:`telemetry_days_for` the scale; 0 loads none)."""
     started = time.perf_counter()
     sc = scenario or build_scenario(seed, as_of, scale)
     report = progress or (lambda _d, _n: None)
@@ -95,6 +102,7 @@ def load_demo(
     _load_platform(db, sc, loaded, report)
     for t in sc.tenants:
         _load_tenant(db, t, loaded, report)
+    _load_telemetry(db, sc, loaded, report, telemetry_days_for(sc.scale, telemetry_days))
     analyze(db)
     loaded.seconds = time.perf_counter() - started
     return loaded
@@ -462,6 +470,68 @@ def _load_tenant(db: Database, t: TenantPlan, loaded: DemoLoad, report: Progress
         )
         s.commit()
     loaded.counts[t.key] = len(t.assets)
+
+
+# --------------------------------------------------------------------------- simulated telemetry
+# (issue 3, framework node 3.6): readings of the main tenant's compressors, written through the
+# telemetry ingest path (roll-ups and batch ids included); the metric catalogue is created first,
+# with names, units and valid ranges, so the ingest finds it.
+
+TELEMETRY_BATCH_READINGS = 200_000  # readings per ingest transaction
+
+
+def _load_telemetry(db: Database, sc: Scenario, loaded: DemoLoad, report: Progress, days: float) -> None:
+    from somp.modules.telemetry.ingest import Ingestor, Item, Source
+    from somp.modules.telemetry.models import Metric, MetricKind
+
+    if days <= 0:
+        return
+    tel = simulate_telemetry(sc, days=days)
+    loaded.telemetry = tel
+    tid = loaded.tenant_ids["main"]
+    with db.session(Scope.tenant(tid)) as s:
+        conn = s.connection()
+        serials = [x.serial for x in tel.series]
+        asset_ids = dict(
+            conn.execute(select(Asset.serial_number, Asset.id).where(Asset.serial_number.in_(serials))).all()
+        )
+        created = local(sc.go_live, 9)  # the gateways have reported since the platform went live
+        _insert(
+            conn,
+            Metric.__table__,
+            [
+                {
+                    "tenant_id": tid,
+                    "key": m.key,
+                    "name": m.name,
+                    "name_en": m.name_en,
+                    "unit": m.unit,
+                    "kind": MetricKind.gauge,
+                    "min_valid": m.min_valid,
+                    "max_valid": m.max_valid,
+                    "created_at": created,
+                }
+                for m in METRICS
+            ],
+        )
+        s.commit()
+    ingestor = Ingestor(db)
+    batch: list[Item] = []
+    size = 0
+    for n, series in enumerate(tel.series, start=1):
+        batch.append(Item(Source(tid, asset_ids[series.serial], "file"), series.columns, b""))
+        size += len(series.columns)
+        last = n == len(tel.series)
+        if size >= TELEMETRY_BATCH_READINGS or last:
+            outcomes = ingestor.ingest_many(batch, tel.end)
+            refused = [o for o in outcomes if not o.ok]
+            if refused:
+                raise RuntimeError(f"simulated telemetry refused by the ingest path: {refused[0].error}")
+            report("遥测数据 simulated telemetry", size)
+            batch, size = [], 0
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
