@@ -17,6 +17,9 @@ PURE_ENGINES = [
     "core/cn_codes.py",
     "modules/lifecycle/alarm_rules.py",
     "modules/lifecycle/anomaly.py",
+    "modules/lifecycle/rul.py",
+    "modules/lifecycle/rul_data.py",
+    "modules/lifecycle/rul_features.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 

@@ -103,6 +103,7 @@ def load_demo(
     for t in sc.tenants:
         _load_tenant(db, t, loaded, report)
     _load_telemetry(db, sc, loaded, report, telemetry_days_for(sc.scale, telemetry_days))
+    _load_monitoring(db, sc, loaded)
     analyze(db)
     loaded.seconds = time.perf_counter() - started
     return loaded
@@ -529,6 +530,71 @@ def _load_telemetry(db: Database, sc: Scenario, loaded: DemoLoad, report: Progre
                 raise RuntimeError(f"simulated telemetry refused by the ingest path: {refused[0].error}")
             report("遥测数据 simulated telemetry", size)
             batch, size = [], 0
+
+
+# --------------------------------------------------------------------------- monitoring
+# (issue 3, 3.6): alarm rules on the main tenant's compressors. They are evaluated when the server
+# dispatches the telemetry's ReadingsStored events, so alarms, asset states and work orders
+# appear on their own after `somp demo` starts (not written here).
+
+DEMO_RULES = (
+    # name, severity, condition, reaction
+    (
+        "振动超限（ISO 10816 C 区） Vibration in zone C",
+        "major",
+        {"kind": "threshold", "metric": "vibration", "op": ">", "value": 4.5, "clear_value": 3.8, "for_seconds": 3600},
+        "predictive",
+    ),
+    (
+        "振动达到停机值 Vibration at trip level",
+        "critical",
+        {"kind": "threshold", "metric": "vibration", "op": ">=", "value": 7.1, "clear_value": 4.5},
+        "corrective",
+    ),
+    (
+        "排气温度高 Discharge temperature high",
+        "critical",
+        {"kind": "threshold", "metric": "temperature", "op": ">=", "value": 100.0, "clear_value": 95.0,
+         "for_seconds": 1800},
+        "corrective",
+    ),
+    (
+        "数据中断 No data for 6 hours",
+        "minor",
+        {"kind": "no_data", "metric": "power", "timeout_seconds": 21600},
+        "none",
+    ),
+)  # fmt: skip
+
+
+def _load_monitoring(db: Database, sc: Scenario, loaded: DemoLoad) -> None:
+    from somp.modules.catalog.models import Product
+    from somp.modules.lifecycle.models import RuleKind
+    from somp.modules.lifecycle.schemas import AlarmRuleCreate
+    from somp.modules.lifecycle.service import create_rule
+
+    if loaded.telemetry is None:
+        return
+    tid = loaded.tenant_ids["main"]
+    with db.session(Scope.tenant(tid)) as s:
+        serials = [x.serial for x in loaded.telemetry.series]
+        products = s.scalars(
+            select(Product.id).join(Asset, Asset.product_id == Product.id).where(Asset.serial_number.in_(serials))
+            .distinct().order_by(Product.id)
+        ).all()  # fmt: skip
+        rules = []
+        for pid in products:
+            for name, severity, condition, reaction in DEMO_RULES:
+                spec = {"severity": severity, "condition": condition}
+                rules.append(create_rule(s, AlarmRuleCreate(name=name, product_id=pid, spec=spec, reaction=reaction)))
+            # a jump of vibration against its last day (72 readings), at least 10 robust standard
+            # deviations and never less than 0.3 mm/s per deviation (load changes move it that much)
+            anomaly = {"metric": "vibration", "window_size": 72, "raise_above": 10, "clear_below": 4, "min_scale": 0.3}
+            rules.append(create_rule(s, AlarmRuleCreate(name="振动异常 Vibration anomaly", kind=RuleKind.anomaly,
+                                                        product_id=pid, spec=anomaly)))  # fmt: skip
+        for rule in rules:  # deterministic like every demo row: set up when the platform went live
+            rule.created_at = rule.updated_at = local(sc.go_live, 9)
+        s.commit()
 
 
 # --------------------------------------------------------------------------- helpers

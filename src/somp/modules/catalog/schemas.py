@@ -103,6 +103,13 @@ class SlaTerms(InputModel):
 
     availability_target_pct: float | None = Field(None, gt=0, le=100)
     per_priority: dict[Priority, ResponseResolution] = Field(default_factory=dict)
+    predictive_rul_hours: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="open a predictive work order when an asset's predicted remaining useful life falls below "
+        "this many hours (condition-based maintenance, 3.6)",
+    )
 
 
 class ServiceItemIn(InputModel):

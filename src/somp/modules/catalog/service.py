@@ -95,7 +95,8 @@ def sla_columns(sla: SlaTerms | None) -> dict[str, Any]:
         return {"availability_target_pct": None, "sla": {}}
     return {
         "availability_target_pct": sla.availability_target_pct,
-        "sla": {"per_priority": {p.value: rr.model_dump() for p, rr in sla.per_priority.items()}},
+        "sla": {"per_priority": {p.value: rr.model_dump() for p, rr in sla.per_priority.items()}}
+        | ({"predictive_rul_hours": sla.predictive_rul_hours} if sla.predictive_rul_hours is not None else {}),
     }
 
 

@@ -10,6 +10,7 @@ MANIFEST = ModuleManifest(
     depends=("assets", "catalog", "workorders", "telemetry"),
     models="somp.modules.lifecycle.models",
     api="somp.modules.lifecycle.api:router",
+    cli="somp.modules.lifecycle.cli:app",
     web="somp.modules.lifecycle.web:router",
     subscriptions="somp.modules.lifecycle.reactions:subscribe",
     periodic="somp.modules.lifecycle.reactions:tick",

@@ -3,8 +3,8 @@ subscribed to domain events:
 
 * readings stored -> alarm rules evaluated (:func:`service.evaluate_stored`);
 * an alarm whose rule asks for it (or a prediction below the contract's threshold) -> a corrective
-  or predictive work order, with SLA deadlines from the contract covering the asset, unless one
-  opened by monitoring is still open for that asset (the alarm is then linked to it);
+  or predictive work order, with SLA deadlines from the contract covering the asset, unless a
+  corrective or predictive order is still open for that asset (the alarm is then linked to it);
 * the asset's lifecycle state follows: a critical alarm -> failed, a major one -> degraded; work
   started on a corrective or predictive order -> under maintenance; the order resolved -> back in
   service.
@@ -50,7 +50,6 @@ PRIORITY = {
 }
 ASSET_STATE = {AlarmSeverity.critical: AssetState.failed, AlarmSeverity.major: AssetState.degraded}
 MAINTAINED = (WorkOrderKind.corrective, WorkOrderKind.predictive)
-MONITORING_SOURCES = (WorkOrderSource.alarm, WorkOrderSource.prediction)
 
 
 def on_readings_stored(session: Session, event: ReadingsStored) -> None:
@@ -73,7 +72,7 @@ def on_alarm_raised(session: Session, event: AlarmRaised) -> None:
         .where(
             WorkOrder.asset_id == asset.id,
             WorkOrder.status.in_(OPEN_STATUSES),
-            WorkOrder.source.in_(MONITORING_SOURCES),
+            WorkOrder.kind.in_(MAINTAINED),  # an open repair of the asset, however it was opened
         )
         .order_by(WorkOrder.id)
         .limit(1)
