@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from somp.core.database import Database
+from somp.core.errors import DomainError
 from somp.core.identity import Tenant, User
 from somp.core.sequences import NumberSequence
 from somp.core.tenancy import Scope
@@ -104,6 +105,7 @@ def load_demo(
         _load_tenant(db, t, loaded, report)
     _load_telemetry(db, sc, loaded, report, telemetry_days_for(sc.scale, telemetry_days))
     _load_monitoring(db, sc, loaded)
+    _load_health(db, loaded)
     analyze(db)
     loaded.seconds = time.perf_counter() - started
     return loaded
@@ -595,6 +597,35 @@ def _load_monitoring(db: Database, sc: Scenario, loaded: DemoLoad) -> None:
         for rule in rules:  # deterministic like every demo row: set up when the platform went live
             rule.created_at = rule.updated_at = local(sc.go_live, 9)
         s.commit()
+
+
+def _load_health(db: Database, loaded: DemoLoad) -> None:
+    """A RUL model per compressor model that failed at least twice inside the telemetry window
+    (reduced training configuration: the demo has a few days of data, not years), then the fleet
+    scored as of the window's end: health scores, and prediction alarms below the SLA threshold
+    of the care and compressed-air offerings (their work orders follow when the server starts)."""
+    from somp.modules.catalog.models import Product
+    from somp.modules.lifecycle import health
+    from somp.modules.lifecycle.models import RulModelRecord
+    from somp.modules.lifecycle.rul import RulConfig
+
+    tel = loaded.telemetry
+    if tel is None:
+        return
+    tid = loaded.tenant_ids["main"]
+    with db.session(Scope.tenant(tid)) as s:
+        products = s.scalars(select(Product.id).order_by(Product.id)).all()
+        candidates = [p for p in products if sum(1 for t in health.failures(s, p).values() if t > tel.start) >= 2]
+    for pid in candidates:
+        try:
+            health.train_product_model(db, tid, pid, ["vibration", "temperature", "power"], config=RulConfig.fast())
+        except DomainError:
+            continue  # fewer than two failures with telemetry of every metric
+    with db.session(Scope.tenant(tid)) as s:
+        for rec in s.scalars(select(RulModelRecord)):
+            rec.trained_at = tel.end  # deterministic, like every demo row
+        s.commit()
+    health.score_tenant(db, tid, now=tel.end)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -231,10 +231,14 @@ SLA_CARE = {"critical": (4, 24), "high": (8, 48), "medium": (24, 72), "low": (48
 SLA_CAAS = {"critical": (2, 12), "high": (4, 24), "medium": (8, 48), "low": (24, 120)}
 
 
-def _sla(table: dict[str, tuple[int, int]], availability: float | None = None) -> dict:
+def _sla(
+    table: dict[str, tuple[int, int]], availability: float | None = None, predictive_rul_hours: float | None = None
+) -> dict:
     out: dict = {"per_priority": {p: {"response_hours": r, "resolution_hours": s} for p, (r, s) in table.items()}}
     if availability is not None:
         out["availability_target_pct"] = availability
+    if predictive_rul_hours is not None:  # condition-based maintenance below this predicted RUL (3.6)
+        out["predictive_rul_hours"] = predictive_rul_hours
     return out
 
 
@@ -269,7 +273,7 @@ MAIN_OFFERINGS: tuple[dict, ...] = (
         "price_model": "subscription",
         "periodic_fee": D("1500.00"),
         "billing_period": "month",
-        "sla": _sla(SLA_CARE),
+        "sla": _sla(SLA_CARE, predictive_rul_hours=24),
         "service_items": [
             {
                 "kind": "remote_monitoring",
@@ -312,7 +316,7 @@ MAIN_OFFERINGS: tuple[dict, ...] = (
         "billing_period": "month",
         "usage_unit": "m3",
         "usage_unit_price": D("0.0180"),
-        "sla": _sla(SLA_CAAS, 98.5),
+        "sla": _sla(SLA_CAAS, 98.5, predictive_rul_hours=24),
         "service_items": [
             {"kind": "installation", "name": "设备投放与安装", "name_en": "Installation", "included": True},
             {

@@ -59,6 +59,7 @@ SCORED_STATES = (AssetState.in_service, AssetState.degraded, AssetState.upgraded
 HISTORY = dt.timedelta(days=60)  # telemetry read per asset for scoring (longest feature window ~ 42 days)
 CLEAR_FACTOR = 1.25
 PAGE_ASSETS = 500
+MAX_CENSORED = 300  # never-failed assets used as right-censored training units
 
 
 def _hour(t: dt.datetime) -> int:
@@ -216,9 +217,10 @@ class TrainingReport:
 
 
 def failures(session: Session, product_id: int) -> dict[int, dt.datetime]:
-    """First recorded failure of each asset of the product (from the asset timeline)."""
+    """Latest recorded failure of each asset of the product (from the asset timeline): the one
+    the telemetry store most likely holds the run-up to."""
     rows = session.execute(
-        select(AssetStateChange.asset_id, func.min(AssetStateChange.at))
+        select(AssetStateChange.asset_id, func.max(AssetStateChange.at))
         .join(Asset, Asset.id == AssetStateChange.asset_id)
         .where(Asset.product_id == product_id, AssetStateChange.to_state == AssetState.failed)
         .group_by(AssetStateChange.asset_id)
@@ -237,7 +239,13 @@ def train_product_model(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainingReport:
     """Train a RUL model (in hours) for a product from its assets' failures; stored as the
-    product's active model (earlier ones are kept, inactive)."""
+    product's active model (earlier ones are kept, inactive).
+
+    Assets that have not failed are used too, right-censored: their rows at least ``cap`` hours
+    before their last reading have a remaining life of at least ``cap``, which is the capped
+    target exactly; later rows (remaining life unknown) are left out. Without them a model learns
+    only from the run-up to failures and cannot tell a healthy machine (few failures and many
+    healthy machines is the normal case of an installed base). At most ``MAX_CENSORED`` are used."""
     with db.session(Scope.tenant(tenant_id)) as s:
         product = s.get(Product, product_id)
         if product is None:
@@ -251,12 +259,26 @@ def train_product_model(
         series = hourly_series(s, sorted(failed), keys, until=failed)
         if series is None or series.n_units < 2:
             raise invalid("metrics", "fewer than two failed assets have telemetry of every metric", "no_data")
+        others = s.scalars(
+            select(Asset.id)
+            .where(Asset.product_id == product_id, Asset.id.not_in(list(failed)), Asset.state.in_(SCORED_STATES))
+            .order_by(Asset.id)
+            .limit(MAX_CENSORED)
+        ).all()
+        healthy = hourly_series(s, list(others), keys, until=utcnow() + HOUR) if others else None
     fail_hour = {a: _hour(t) for a, t in failed.items()}
     rul = np.array([fail_hour[u] for u in series.unit.tolist()], dtype=np.float64) - series.time
     # The cap (the RUL beyond which "healthy" is all the sensors can tell) in hours: the 90th
     # percentile of the training lives' remaining hours, within [48, 500].
     cap = float(min(500.0, max(48.0, np.percentile(rul, 90))))
-    model = train(series, replace(config or RulConfig(), cap=cap), rul=np.maximum(rul, 0.0), progress=progress)
+    series, rul, censored = _with_censored(series, np.maximum(rul, 0.0), healthy, cap)
+    # No "age" feature: a series starts at the first reading kept, not at the machine's birth, so
+    # its position would only tell how long the telemetry window is (and confound failures, seen
+    # late in their windows, with time).
+    base = config or RulConfig()
+    base = replace(base, cap=cap, features=replace(base.features, age=False))
+    model = train(series, base, rul=rul, progress=progress)
+    model.info["censored_units"] = censored
     with db.session(Scope.tenant(tenant_id)) as s:
         for old in s.scalars(select(RulModelRecord).where(RulModelRecord.product_id == product_id)):
             old.active = False
@@ -273,6 +295,32 @@ def train_product_model(
         s.add(rec)
         s.commit()
         return TrainingReport(rec.id, series.n_units, len(series), model.info)
+
+
+def _with_censored(
+    series: UnitSeries, rul: np.ndarray, healthy: UnitSeries | None, cap: float
+) -> tuple[UnitSeries, np.ndarray, int]:
+    """Add the rows of never-failed units that lie at least ``cap`` before their last reading
+    (target: ``cap``)."""
+    if healthy is None:
+        return series, rul, 0
+    last = np.maximum.reduceat(healthy.time, healthy.starts)
+    per_row_last = np.repeat(last, healthy.lengths)
+    keep = healthy.time <= per_row_last - cap
+    if not keep.any():
+        return series, rul, 0
+    h = healthy.take(np.flatnonzero(keep))
+    merged = UnitSeries(
+        np.concatenate([series.unit, h.unit]),
+        np.concatenate([series.time, h.time]),
+        np.zeros((len(series) + len(h), 0)),
+        np.vstack([series.sensors, h.sensors]),
+        (),
+        series.sensor_names,
+    )
+    # UnitSeries keeps the units in first-appearance order: failed units, then the censored ones
+    target = np.concatenate([rul, np.full(len(h), cap)])
+    return merged, target, int(h.n_units)
 
 
 def _field(name: str, message: str):  # noqa: ANN202
