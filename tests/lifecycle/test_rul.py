@@ -31,7 +31,19 @@ from somp.modules.lifecycle.rul_features import (
     window_features,
 )
 
-CMAPSS = Path(__file__).resolve().parents[3] / "shared" / "data" / "cmapss"
+
+def _cmapss_dir() -> Path:
+    """The reference data: $SOMP_SHARED_DATA/cmapss, else ../shared/data/cmapss next to the checkout
+    (or next to the workspace that holds a CI clone)."""
+    import os
+
+    candidates = [Path(os.environ["SOMP_SHARED_DATA"]) / "cmapss"] if os.environ.get("SOMP_SHARED_DATA") else []
+    candidates += [p / "shared" / "data" / "cmapss" for p in Path(__file__).resolve().parents[2:]]
+    candidates.append(Path("/work/shared/data/cmapss"))
+    return next((c for c in candidates if (c / "train_FD001.txt").is_file()), candidates[0])
+
+
+CMAPSS = _cmapss_dir()
 needs_data = pytest.mark.skipif(
     not (CMAPSS / "train_FD001.txt").is_file(), reason=f"C-MAPSS reference data not found in {CMAPSS}"
 )
