@@ -194,3 +194,38 @@ def opcua(
             console.print(f"{conn.stats.line()}  {state}", highlight=False, soft_wrap=True)
     conn.stop()
     console.print("stopped; " + conn.stats.line(), highlight=False, soft_wrap=True)
+
+
+@app.command("retention")
+def retention(
+    keep_days: Annotated[int, typer.Option(help="days of raw readings to keep (the hourly roll-ups are kept)")],
+    tenant: Annotated[str | None, typer.Option(help="one enterprise (id or USCC); default: every one")] = None,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Delete raw readings older than --keep-days, series by series; hourly and coarser series stay
+    complete from the roll-ups (downsampling). Run it daily, e.g. from cron."""
+    from sqlalchemy import or_, select
+
+    from somp.core.database import utcnow
+    from somp.core.errors import DomainError
+    from somp.core.identity import Tenant
+    from somp.core.tenancy import Scope
+    from somp.modules.telemetry.service import apply_retention
+
+    db = open_database(settings_for(data_dir, database_url))
+    with db.session(Scope.all_tenants()) as s:
+        stmt = select(Tenant.id).order_by(Tenant.id)
+        if tenant is not None:
+            cond = Tenant.uscc == tenant.upper()
+            stmt = stmt.where(or_(cond, Tenant.id == int(tenant)) if tenant.isdigit() else cond)
+        tenants = s.scalars(stmt).all()
+    if tenant is not None and not tenants:
+        raise fail(f"no enterprise {tenant!r}")
+    now = utcnow()
+    for tid in tenants:
+        try:
+            n = apply_retention(db, tid, keep_days, now)
+        except DomainError as exc:
+            raise fail(str(exc), 2) from None
+        console.print(f"enterprise {tid}: {n:,} raw readings older than {keep_days} days deleted", highlight=False)
