@@ -50,7 +50,7 @@ RESULTS = Path(__file__).parent / "results" / "telemetry_ingest.json"
 PG_ADMIN = os.environ.get("SOMP_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_DB = "somp_bench_telemetry"
 ASSETS = 100
-T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+T0 = 1_735_689_600  # 2025-01-01T00:00:00Z (every generated time stays in the past)
 METRICS = ("pressure", "temperature", "vibration", "power", "flow")
 
 
@@ -289,10 +289,15 @@ def mqtt_drain(url: str, tokens: list[str], port: int, messages: int, size: int,
     for i in range(messages):
         n = run * 10_000_000 + size * 100_000_000 + i
         if size == 1:
-            payload = orjson.dumps({"metric": METRICS[i % 5], "ts": T0 + 20_000_000 + n % 5_000_000, "value": 7.5})
+            ts = T0 + 20_000_000 + run * 1_000_000 + i  # distinct across runs: not a re-sent message
+            payload = orjson.dumps({"metric": METRICS[i % 5], "ts": ts, "value": 7.5})
         else:
             payload = body(n, size, T0 + 30_000_000 + (n % 100_000) * 100)
         infos.append(pub.publish(f"bench/{tokens[i % len(tokens)]}/telemetry", payload, qos=1))
+        if len(infos) >= 500:  # paho's outgoing queue is bounded: let the broker acknowledge a block
+            for info in infos:
+                info.wait_for_publish(60)
+            infos = []
     for info in infos:
         info.wait_for_publish(60)
     pub.disconnect()
@@ -301,19 +306,20 @@ def mqtt_drain(url: str, tokens: list[str], port: int, messages: int, size: int,
     cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--port", str(port), "--topic", topic]
     cmd += ["--client-id", client_id, "--report-every", "0"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below; not a pipe: a full one would block its logging
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     want = base + messages * size
     try:
         while count_readings(url) < want:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()[-3000:])
-            if time.perf_counter() - start > 600:
-                raise RuntimeError("MQTT drain timed out")
+            if proc.poll() is not None or time.perf_counter() - start > 600:
+                log.seek(0)
+                raise RuntimeError("MQTT drain failed or timed out:\n" + log.read().decode()[-3000:])
             time.sleep(0.05)
         secs = time.perf_counter() - start
     finally:
         proc.terminate()
         proc.wait(30)
+        log.close()
     return messages * size / secs, messages / secs
 
 

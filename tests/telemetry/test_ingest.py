@@ -169,3 +169,20 @@ def test_retention_deletes_old_raw_rows_and_keeps_rollups(db):
     with db.session(Scope.tenant(t.id)) as s:
         (h,) = service.aggregate(s, a.id, "p", old, old + dt.timedelta(hours=1), 3600)
         assert h.count == 10 and h.max == 9
+
+
+def test_group_commit_answers_each_batch_after_one_shared_transaction(db):
+    from somp.modules.telemetry.ingest import GroupCommitter
+
+    t, a, _ = fleet(db)
+    committer = GroupCommitter(Ingestor(db))
+    raws = [batch([{"metric": "p", "ts": T0.timestamp() + 60 * i + k, "value": k} for k in range(10)], f"g{i}")
+            for i in range(30)]  # fmt: skip
+    items = [Item(Source(t.id, a.id, "http"), decode_json(r, NOW), r) for r in raws]
+    items.append(Item(Source(t.id, a.id, "http"), decode_json(raws[0], NOW), raws[0]))  # re-sent
+    items.append(Item(Source(t.id, a.id, "http"), None, b"{", error="not valid JSON"))
+    outcomes = [f.result(30) for f in [committer.submit(it) for it in items]]
+    assert [o.accepted for o in outcomes[:30]] == [10] * 30
+    assert outcomes[30].duplicate and outcomes[30].accepted == 0
+    assert outcomes[31].error == "not valid JSON"
+    assert count(db, Reading) == 300 and count(db, DeadLetter) == 1

@@ -8,6 +8,7 @@ with a problem naming the reason.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from somp.core.errors import FieldError, Unauthorized, ValidationFailed
 from somp.core.pagination import Page
 from somp.core.security import parse_token
 from somp.modules.telemetry import service
-from somp.modules.telemetry.ingest import Ingestor, Item, Source
+from somp.modules.telemetry.ingest import GroupCommitter, Ingestor, Item, Source
 from somp.modules.telemetry.payloads import PayloadError, decode_csv, decode_json
 from somp.modules.telemetry.schemas import (
     BucketRead,
@@ -50,6 +51,7 @@ def ingestor(request: Request) -> Ingestor:
     if getattr(state, "ingestor", None) is None or state.ingestor.db is not state.db:
         state.ingestor = Ingestor(state.db)
         state.device_auth = service.DeviceAuthenticator(state.db)
+        state.committer = GroupCommitter(state.ingestor)
     return state.ingestor
 
 
@@ -70,14 +72,17 @@ def _decode(request: Request, raw: bytes, now: dt.datetime):  # noqa: ANN202
     return decode_json(raw, now)
 
 
-def _store(ing: Ingestor, source: Source, request: Request, raw: bytes) -> IngestResponse:
-    now = utcnow()
+def _item(source: Source, request: Request, raw: bytes) -> Item:
     try:
-        cols = _decode(request, raw, now)
-        item = Item(source, cols, raw)
+        return Item(source, _decode(request, raw, utcnow()), raw)
     except PayloadError as exc:
-        item = Item(source, None, raw, error=exc.reason)
-    (outcome,) = ing.ingest_many([item], now)
+        return Item(source, None, raw, error=exc.reason)
+
+
+async def _store(source: Source, request: Request, raw: bytes) -> IngestResponse:
+    """Decode (in a worker thread), then store in the next group transaction; answer after its commit."""
+    item = await run_in_threadpool(_item, source, request, raw)
+    outcome = await asyncio.wrap_future(request.app.state.committer.submit(item))
     if not outcome.ok:
         raise ValidationFailed("telemetry refused", [FieldError("body", outcome.error, "refused")])
     return IngestResponse(batch_id=outcome.batch_id, accepted=outcome.accepted, duplicate=outcome.duplicate)
@@ -99,16 +104,16 @@ async def ingest_from_device(
         await run_in_threadpool(ing.dead_letter, None, None, "http", "unknown or revoked device token", raw)
         raise Unauthorized("send a device token as `Authorization: Bearer somp_dev_...`")
     tenant_id, asset_id = device
-    return await run_in_threadpool(_store, ing, Source(tenant_id, asset_id, "http"), request, raw)
+    return await _store(Source(tenant_id, asset_id, "http"), request, raw)
 
 
 @router.post("/telemetry/import", response_model=IngestResponse, openapi_extra={"requestBody": BULK_BODY})
 async def import_history(request: Request, c: Annotated[RequestContext, Depends(requires("telemetry:write"))]):
     """Historical readings of the caller's assets, each naming its asset by serial number (CSV
     column ``asset`` or JSON ``asset``); stored whole or refused whole, like a device batch."""
-    ing = ingestor(request)
+    ingestor(request)  # the writer of this process, created on first use
     raw = await _body(request)
-    return await run_in_threadpool(_store, ing, Source(c.principal.tenant_id, None, "file"), request, raw)
+    return await _store(Source(c.principal.tenant_id, None, "file"), request, raw)
 
 
 @router.get("/assets/{asset_id}/telemetry", response_model=SeriesRead)
