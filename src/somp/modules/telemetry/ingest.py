@@ -278,10 +278,23 @@ class Ingestor:
                 first[key] = i
         if not first:
             return []
+        claimed: set[tuple[int, str]] = set()
+        if conn.dialect.name == "postgresql":
+            # one statement over arrays: a multi-row VALUES of thousands of small batches (MQTT
+            # single readings) costs more to compile and bind than to execute
+            cols = list(zip(*[(t, b, items[i].source.kind, items[i].source.asset_id, len(items[i].columns))
+                              for (t, b), i in first.items()], strict=True))  # fmt: skip
+            rows = conn.exec_driver_sql(
+                "INSERT INTO ingest_batches (tenant_id, batch_id, source, asset_id, readings, received_at) "
+                "SELECT t, b, s, a, r, %s FROM unnest(%s::int8[], %s::text[], %s::text[], %s::int8[], %s::int8[]) "
+                "AS x(t, b, s, a, r) ON CONFLICT (tenant_id, batch_id) DO NOTHING RETURNING tenant_id, batch_id",
+                (now, *[list(c) for c in cols]),
+            )
+            claimed = {(r[0], r[1]) for r in rows}
+            return self._fresh(first, claimed, outcomes)
         stmt = _insert_ignore(conn, IngestBatch.__table__, ("tenant_id", "batch_id")).returning(
             IngestBatch.tenant_id, IngestBatch.batch_id
         )
-        claimed: set[tuple[int, str]] = set()
         values = [
             {
                 "tenant_id": t,
@@ -296,6 +309,10 @@ class Ingestor:
         for chunk in _chunks(values, 1000):
             for row in conn.execute(stmt.values(chunk)):
                 claimed.add((row[0], row[1]))
+        return self._fresh(first, claimed, outcomes)
+
+    @staticmethod
+    def _fresh(first: dict[tuple[int, str], int], claimed: set[tuple[int, str]], outcomes: list[Outcome]) -> list[int]:
         fresh = []
         for key, i in first.items():
             if key in claimed:
