@@ -29,6 +29,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "somp.modules.kpis",
     "somp.modules.telemetry",
     "somp.modules.lifecycle",
+    "somp.modules.shared_manufacturing",
 )
 
 
