@@ -31,7 +31,8 @@ from somp.demo.scenario.telemetry import (
 )
 from somp.modules.assets.models import Asset
 from somp.modules.telemetry.ingest import HOUR_US
-from somp.modules.telemetry.models import DeadLetter, HourlyRollup, IngestBatch, Metric, Reading
+from somp.modules.telemetry.models import DeadLetter, HourlyRollup, IngestBatch, Metric, ReadingChunk
+from somp.modules.telemetry.service import stored_readings
 from tests.demo.conftest import AS_OF
 
 DAY_US = 86_400_000_000
@@ -287,12 +288,14 @@ def test_load_stores_readings_and_rollups(db) -> None:
         per_asset[s.serial] = len(s.columns)
     with db.session(Scope.tenant(tid)) as s:
         count = lambda m: s.scalar(select(func.count()).select_from(m))  # noqa: E731
-        assert count(Reading) == tel.readings
+        assert s.scalar(select(func.sum(ReadingChunk.count))) == tel.readings
         assert count(HourlyRollup) == len(buckets)
         assert s.scalar(select(func.sum(HourlyRollup.count))) == tel.readings
         assert count(IngestBatch) == len(tel.series) and count(DeadLetter) == 0
         rows = s.execute(
-            select(Asset.serial_number, func.count()).join(Reading, Reading.asset_id == Asset.id).group_by(Asset.id)
+            select(Asset.serial_number, func.sum(ReadingChunk.count))
+            .join(ReadingChunk, ReadingChunk.asset_id == Asset.id)
+            .group_by(Asset.id)
         ).all()
         assert dict(rows) == per_asset
         metrics = {m.key: m for m in s.scalars(select(Metric))}
@@ -305,13 +308,9 @@ def test_load_stores_readings_and_rollups(db) -> None:
         series = max(tel.series, key=lambda x: len(x.columns))
         ts, values = series.metric("vibration")
         aid = s.scalar(select(Asset.id).where(Asset.serial_number == series.serial))
-        stored = s.execute(
-            select(Reading.ts, Reading.value)
-            .where(Reading.asset_id == aid, Reading.metric_id == metrics["vibration"].id)
-            .order_by(Reading.ts)
-        ).all()
-        assert [v for _, v in stored] == values.tolist()
-        assert [int(t.timestamp() * 1_000_000) for t, _ in stored] == ts.tolist()
+        stored = stored_readings(s, asset_ids=[aid], metric_ids=[metrics["vibration"].id])
+        assert stored.value.tolist() == values.tolist()
+        assert stored.ts.tolist() == ts.tolist()
         rollups = s.execute(
             select(HourlyRollup.bucket, HourlyRollup.max, HourlyRollup.count)
             .where(HourlyRollup.asset_id == aid, HourlyRollup.metric_id == metrics["vibration"].id)

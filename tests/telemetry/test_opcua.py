@@ -24,7 +24,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from somp.core.tenancy import Scope
-from somp.modules.telemetry.models import DeadLetter, Metric, Reading
+from somp.modules.telemetry.models import DeadLetter, Metric
 from somp.modules.telemetry.opcua import (
     MappingError,
     NodeMapping,
@@ -35,6 +35,7 @@ from somp.modules.telemetry.opcua import (
     parse_config,
     reading_of,
 )
+from somp.modules.telemetry.service import stored_readings
 
 NS = "urn:somp:test"
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -179,9 +180,9 @@ def config(server: UaServer, mode: str = "subscribe", **kw):
 
 def stored(db) -> dict[str, list[tuple[dt.datetime, float]]]:
     with db.session(Scope.all_tenants()) as s:
-        rows = s.execute(
-            select(Metric.key, Reading.ts, Reading.value).join(Metric, Metric.id == Reading.metric_id)
-        ).all()
+        r = stored_readings(s)  # before the catalogue: a reading's metric is committed with it
+        keys = dict(s.execute(select(Metric.id, Metric.key)).all())
+        rows = [(keys[m], t, v) for m, t, v in zip(r.metric.tolist(), r.times(), r.value.tolist(), strict=True)]
     out: dict[str, list[tuple[dt.datetime, float]]] = {}
     for key, ts, value in sorted(rows):
         out.setdefault(key, []).append((ts, value))
@@ -234,7 +235,7 @@ def test_subscribe_stores_changes_refuses_the_rest_and_a_restart_adds_no_duplica
     assert got["running"] == [(t, 1.0), (t + 2 * S, 0.0)]
     assert set(got) == {"pressure", "speed_rps", "running"}
     with device.db.session(Scope.all_tenants()) as s:
-        assert set(s.scalars(select(Reading.asset_id))) == {device.asset_id}
+        assert set(stored_readings(s).asset.tolist()) == {device.asset_id}
     letters = dead_letters(device.db)
     assert {d.tenant_id for d in letters} == {device.tenant_id} and {d.source for d in letters} == {"opcua"}
     reasons = sorted(d.reason for d in letters)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from somp.modules.telemetry.payloads import PayloadError, check, decode_csv, decode_json
@@ -75,3 +76,39 @@ def test_rules_every_reading_must_meet():
         check(decode_csv(b"metric,ts,value\np,2026-03-01T11:00:00Z,nan\n"), NOW)
     with pytest.raises(PayloadError, match="header lacks"):
         decode_csv(b"metric,value\np,1\n")
+
+
+def test_check_many_refuses_the_same_batches_with_the_same_reasons_as_check():
+    """The vectorised check of a transaction's batches agrees with checking each alone."""
+    import random
+
+    from somp.modules.telemetry.payloads import Columns, check_many
+
+    rng = random.Random(7)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    base = int(now.timestamp()) * 1_000_000 - 3_600_000_000
+    batches = []
+    for b in range(300):
+        n = rng.choice([0, 1, 1, 3, 50])
+        ts = np.array([base + k for k in range(n)], np.int64)
+        value = np.array([rng.random() for _ in range(n)])
+        metric = [rng.choice(["p", "t", "flow.rate"]) for _ in range(n)]
+        kind = b % 10
+        if n and kind == 1:
+            value[rng.randrange(n)] = float("nan")
+        elif n and kind == 2:
+            ts[rng.randrange(n)] = base + 10**12  # far in the future
+        elif n and kind == 3:
+            metric[rng.randrange(n)] = "bad key!"
+        elif n and kind == 4:
+            ts = ts[:-1]  # unequal columns
+        batches.append(Columns(metric, ts, value, [None] * n, "x" * 81 if kind == 5 else None))
+    expected = []
+    for c in batches:
+        try:
+            check(c, now)
+            expected.append(None)
+        except PayloadError as exc:
+            expected.append(exc.reason)
+    assert check_many(batches, now) == expected
+    assert 0 < sum(e is None for e in expected) < len(expected)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Table, or_, select
 from sqlalchemy.schema import sort_tables
 
@@ -80,6 +81,18 @@ def _value(v: Any) -> Any:
     return str(v)
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _chunk_array(column: str, v: Any) -> list[Any]:
+    """A chunk's times or values, the same on both databases (PostgreSQL arrays, SQLite blobs)."""
+    if isinstance(v, bytes):
+        if column == "ts":
+            return [(_EPOCH + dt.timedelta(microseconds=x)).isoformat() for x in np.frombuffer(v, "<i8").tolist()]
+        return [_value(x) for x in np.frombuffer(v, "<f8").tolist()]
+    return [_value(x) for x in v]
+
+
 def export_rows(
     db: Database, tenant_ids: list[int], usernames: list[str] | None = None
 ) -> Iterator[tuple[str, list[Any]]]:
@@ -116,6 +129,8 @@ def export_rows(
                         v = ranks[table.name][v]
                     elif c.name in refs and v is not None:
                         v = ranks.get(refs[c.name], {}).get(v, f"external:{refs[c.name]}")
+                    elif table.name == "reading_chunks" and c.name in ("ts", "value"):
+                        v = _chunk_array(c.name, v)
                     out.append(_value(v))
                 yield table.name, out
 

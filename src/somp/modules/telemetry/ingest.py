@@ -7,7 +7,8 @@ group of messages, then acknowledges them): :meth:`Ingestor.ingest_many`. Every 
 takes its tenant from the authenticated source (a device token or the importing user's scope),
 never from the payload; assets named in a payload are looked up inside that tenant.
 
-Writes: PostgreSQL binary COPY of the readings; SQLite one executemany. The hourly roll-ups of the
+Writes: the readings grouped per series and hour into ``reading_chunks`` rows (PostgreSQL binary
+COPY; SQLite one executemany), see :mod:`somp.modules.telemetry.chunks`. The hourly roll-ups of the
 batch are upserted in the same transaction, and the batch id is claimed first (a re-sent batch
 finds its id taken and is acknowledged as a duplicate without storing anything).
 """
@@ -26,15 +27,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import psycopg
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy import Connection, insert, select, tuple_
 
 from somp.core.database import Database, utcnow
 from somp.core.events import record
 from somp.core.tenancy import Scope
 from somp.modules.assets.models import Asset
+from somp.modules.telemetry.chunks import (
+    COPY_COLUMNS,
+    HOUR_US,
+    SeriesGroups,
+    group_series,
+    pg_array,
+    pg_copy_chunks,
+    sqlite_blobs,
+)
 from somp.modules.telemetry.events import ReadingsStored, SeriesSpan
 from somp.modules.telemetry.models import DeadLetter, IngestBatch, Metric
-from somp.modules.telemetry.payloads import EPOCH, Columns, PayloadError, as_text, check
+from somp.modules.telemetry.payloads import Columns, as_text, check_many
 
 METRIC_CACHE_SECONDS = 30.0
 
@@ -89,6 +102,27 @@ def batch_id_of(source: Source, cols: Columns, raw: bytes) -> str:
     return "h:" + h.hexdigest()
 
 
+class PgArray(bytes):
+    """A query parameter already in PostgreSQL's binary array format (:func:`chunks.pg_array`),
+    sent as is; ``kind`` names the element type."""
+
+    kind = ""
+
+
+def _array_parameter_types() -> dict[str, type[PgArray]]:
+    out = {}
+    for kind, array_oid in (("int8", 1016), ("float8", 1022), ("timestamptz", 1185)):
+        param = type(f"PgArray_{kind}", (PgArray,), {"kind": kind})
+        dumper = type(f"_PgArrayDumper_{kind}", (Dumper,), {"format": Format.BINARY, "oid": array_oid,
+                                                             "dump": lambda self, obj: bytes(obj)})  # fmt: skip
+        psycopg.adapters.register_dumper(param, dumper)
+        out[kind] = param
+    return out
+
+
+PG_ARRAY = _array_parameter_types()
+
+
 class Ingestor:
     """Writes batches for any tenant; one instance per process (it caches metric ids)."""
 
@@ -111,17 +145,18 @@ class Ingestor:
         outcomes = [Outcome(None) for _ in items]
         with self.db.session(Scope.all_tenants()) as s:
             conn = s.connection()
-            good: list[int] = []
+            decoded: list[int] = []
             for i, it in enumerate(items):
                 if it.error is not None or it.columns is None:
                     outcomes[i].error = it.error or "no readings"
+                else:
+                    decoded.append(i)
+            good: list[int] = []
+            for i, error in zip(decoded, check_many([items[i].columns for i in decoded], now), strict=True):
+                if error is not None:
+                    outcomes[i].error = error
                     continue
-                try:
-                    check(it.columns, now)
-                except PayloadError as exc:
-                    outcomes[i].error = exc.reason
-                    continue
-                outcomes[i].batch_id = batch_id_of(it.source, it.columns, it.raw)
+                outcomes[i].batch_id = batch_id_of(items[i].source, items[i].columns, items[i].raw)
                 good.append(i)
             asset_ids = self._resolve_assets(conn, [items[i] for i in good], outcomes, good)
             good = [i for i in good if outcomes[i].error is None]
@@ -133,17 +168,21 @@ class Ingestor:
                 s.rollback()
                 return outcomes
             fresh = self._claim_batches(conn, items, outcomes, good, now)
-            parts: list[tuple[np.ndarray, ...]] = []
-            for i in fresh:
-                cols = items[i].columns
-                n = len(cols)
-                tenant = np.full(n, items[i].source.tenant_id, np.int64)
-                parts.append((tenant, asset_ids[i], metric_ids[i], cols.ts, cols.value))
-                outcomes[i].accepted = n
-            if parts:
-                rows = tuple(np.concatenate(col) for col in zip(*parts, strict=True))
-                self._write_readings(conn, rows)
-                self._upsert_rollups(conn, rows)
+            if fresh:
+                lens = np.fromiter((len(items[i].columns) for i in fresh), np.int64, len(fresh))
+                for i, n in zip(fresh, lens.tolist(), strict=True):
+                    outcomes[i].accepted = n
+                tenant = np.repeat(np.fromiter((items[i].source.tenant_id for i in fresh), np.int64, len(fresh)), lens)
+                rows = (
+                    tenant,
+                    np.concatenate([asset_ids[i] for i in fresh]),
+                    np.concatenate([metric_ids[i] for i in fresh]),
+                    np.concatenate([items[i].columns.ts for i in fresh]),
+                    np.concatenate([items[i].columns.value for i in fresh]),
+                )
+                groups = group_series(*rows)
+                self._write_chunks(conn, groups)
+                self._upsert_rollups(conn, groups)
                 for event in stored_events(*rows):
                     record(s, event)
             for i, o in enumerate(outcomes):
@@ -194,7 +233,8 @@ class Ingestor:
                 if stray is not None:
                     outcomes[i].error = f"this device sends for asset {mine}, not {stray}"
                     continue
-                out[i] = np.full(len(it.columns), aid, np.int64)
+                n = len(it.columns)
+                out[i] = np.full(n, aid, np.int64) if n > 1 else np.array([aid], np.int64)
                 continue
             ids = []
             for n, sn in enumerate(it.columns.asset):
@@ -237,22 +277,39 @@ class Ingestor:
                 )
                 for t, k, mid, lo, hi in rows:
                     cache[(t, k)] = (mid, lo, hi)
+        # every reading's metric id in one pass per tenant, then the valid ranges checked over
+        # all readings at once; only a batch with a reading out of range is looked at alone
         out: dict[int, np.ndarray] = {}
+        by_tenant: dict[int, list[tuple[Item, int]]] = defaultdict(list)
         for it, i in zip(items, index, strict=True):
-            tid, cols = it.source.tenant_id, it.columns
-            known = {k: cache.get((tid, k), (0, None, None)) for k in set(cols.metric)}
-            ids = np.fromiter((known[k][0] for k in cols.metric), np.int64, len(cols))
-            for key, (mid, lo, hi) in known.items():
-                if lo is None and hi is None:
+            by_tenant[it.source.tenant_id].append((it, i))
+        for tid, members in by_tenant.items():
+            known: dict[str, tuple[int, float | None, float | None]] = {}
+            for it, _ in members:
+                for key in set(it.columns.metric):
+                    known[key] = cache.get((tid, key), (0, None, None))
+            ids_of = {key: v[0] for key, v in known.items()}
+            flat = [k for it, _ in members for k in it.columns.metric]
+            ids = np.fromiter(map(ids_of.get, flat), np.int64, len(flat))
+            values = np.concatenate([it.columns.value for it, _ in members])
+            outside = np.zeros(len(flat), dtype=bool)
+            for mid, lo, hi in set(known.values()):
+                if lo is not None:
+                    outside |= (ids == mid) & (values < lo)
+                if hi is not None:
+                    outside |= (ids == mid) & (values > hi)
+            offsets = np.concatenate(([0], np.cumsum([len(it.columns) for it, _ in members])))
+            flagged = np.logical_or.reduceat(outside, offsets[:-1]) if outside.any() else None
+            for k, (it, i) in enumerate(members):
+                mine = ids[offsets[k] : offsets[k + 1]]
+                if flagged is not None and flagged[k]:
+                    n = int(np.argmax(outside[offsets[k] : offsets[k + 1]]))
+                    key = it.columns.metric[n]
+                    _, lo, hi = known[key]
+                    value = it.columns.value[n]
+                    outcomes[i].error = f"reading {n}: {key} = {value} is outside its valid range [{lo}, {hi}]"
                     continue
-                v = cols.value
-                outside = (ids == mid) & ((v < lo if lo is not None else False) | (v > hi if hi is not None else False))
-                if outside.any():
-                    n = int(np.argmax(outside))
-                    outcomes[i].error = f"reading {n}: {key} = {v[n]} is outside its valid range [{lo}, {hi}]"
-                    break
-            else:
-                out[i] = ids
+                out[i] = mine
         return out
 
     def _metric_cache(self) -> dict[tuple[int, str], tuple[int, float | None, float | None]]:
@@ -284,13 +341,15 @@ class Ingestor:
             # single readings) costs more to compile and bind than to execute
             cols = list(zip(*[(t, b, items[i].source.kind, items[i].source.asset_id, len(items[i].columns))
                               for (t, b), i in first.items()], strict=True))  # fmt: skip
-            rows = conn.exec_driver_sql(
-                "INSERT INTO ingest_batches (tenant_id, batch_id, source, asset_id, readings, received_at) "
-                "SELECT t, b, s, a, r, %s FROM unnest(%s::int8[], %s::text[], %s::text[], %s::int8[], %s::int8[]) "
-                "AS x(t, b, s, a, r) ON CONFLICT (tenant_id, batch_id) DO NOTHING RETURNING tenant_id, batch_id",
-                (now, *[list(c) for c in cols]),
-            )
-            claimed = {(r[0], r[1]) for r in rows}
+            # (binary parameters: text arrays in the text format cost a quoting check per element)
+            with conn.connection.driver_connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO ingest_batches (tenant_id, batch_id, source, asset_id, readings, received_at) "
+                    "SELECT t, b, s, a, r, %b FROM unnest(%b::int8[], %b::text[], %b::text[], %b::int8[], %b::int8[]) "
+                    "AS x(t, b, s, a, r) ON CONFLICT (tenant_id, batch_id) DO NOTHING RETURNING tenant_id, batch_id",
+                    (now, *[list(c) for c in cols]),
+                )
+                claimed = set(cur.fetchall())
             return self._fresh(first, claimed, outcomes)
         stmt = _insert_ignore(conn, IngestBatch.__table__, ("tenant_id", "batch_id")).returning(
             IngestBatch.tenant_id, IngestBatch.batch_id
@@ -321,36 +380,33 @@ class Ingestor:
                 outcomes[i].duplicate = True
         return sorted(fresh)
 
-    def _write_readings(self, conn: Connection, rows: tuple[np.ndarray, ...]) -> None:
-        tenant, asset, metric, ts, value = rows
+    def _write_chunks(self, conn: Connection, g: SeriesGroups) -> None:
+        """One ``reading_chunks`` row per series and hour of the transaction's readings."""
         if conn.dialect.name == "postgresql":
             raw = conn.connection.driver_connection
             with (
                 raw.cursor() as cur,
-                cur.copy("COPY readings (tenant_id, asset_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)") as cp,
+                cur.copy(f"COPY reading_chunks ({COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as cp,
             ):
-                cp.write(pg_copy_binary(tenant, asset, metric, ts, value))
-        else:
-            conn.exec_driver_sql(
-                "INSERT INTO readings (tenant_id, asset_id, metric_id, ts, value) VALUES (?, ?, ?, ?, ?)",
-                list(
-                    zip(tenant.tolist(), asset.tolist(), metric.tolist(), sqlite_times(ts), value.tolist(), strict=True)
-                ),
-            )
+                cp.write(pg_copy_chunks(g))
+            return
+        times, values = sqlite_blobs(g)
+        conn.exec_driver_sql(
+            f"INSERT INTO reading_chunks ({COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            list(
+                zip(g.tenant[g.start].tolist(), g.asset[g.start].tolist(), g.metric[g.start].tolist(),
+                    sqlite_times(g.hour[g.start] * HOUR_US), g.count.tolist(), sqlite_times(g.first),
+                    sqlite_times(g.last), times, values, strict=True)
+            ),
+        )  # fmt: skip
 
-    def _upsert_rollups(self, conn: Connection, rows: tuple[np.ndarray, ...]) -> None:
-        """Fold the batch into the hourly roll-ups (min, max, sum, count, last), grouped with numpy:
-        sort by (asset, metric, hour, time), then reduce each run of equal keys."""
-        tenant, asset, metric, ts, value = rows
-        hour = ts // HOUR_US
-        order = np.lexsort((ts, hour, metric, asset))  # stable: equal times keep arrival order
-        a, m, h, t, v, tn = asset[order], metric[order], hour[order], ts[order], value[order], tenant[order]
-        new = np.ones(len(a), dtype=bool)
-        new[1:] = (a[1:] != a[:-1]) | (m[1:] != m[:-1]) | (h[1:] != h[:-1])
-        start = np.flatnonzero(new)
-        last = np.append(start[1:], len(a)) - 1
+    def _upsert_rollups(self, conn: Connection, g: SeriesGroups) -> None:
+        """Fold the transaction's readings into the hourly roll-ups (min, max, sum, count, last):
+        one reduction per series-hour group of :func:`group_series`."""
+        start, last, v = g.start, g.end - 1, g.value
         lo, hi = np.minimum.reduceat(v, start), np.maximum.reduceat(v, start)
-        total, count = np.add.reduceat(v, start), np.diff(np.append(start, len(a)))
+        total, count = np.add.reduceat(v, start), g.count
+        tn, a, m, h, t = g.tenant, g.asset, g.metric, g.hour, g.ts
         pg = conn.dialect.name == "postgresql"
         least, greatest = ("LEAST", "GREATEST") if pg else ("MIN", "MAX")
         mark = "%s" if pg else "?"
@@ -366,20 +422,18 @@ class Ingestor:
             "ELSE readings_hourly.last_ts END"
         )
         if pg:
-            # one statement for the whole batch: arrays unnested server side (an executemany of
-            # one upsert per row costs a round trip per row: ~11 s for 165k roll-ups, vs ~3 s)
-            buckets = [EPOCH + dt.timedelta(hours=int(x)) for x in h[start]]
-            lasts = [EPOCH + dt.timedelta(microseconds=int(x)) for x in t[last]]
+            # one statement for the whole transaction: its columns sent as binary arrays built
+            # with numpy and unnested server side (an executemany costs a round trip per row;
+            # Python lists cost a conversion per element)
             types = ("int8", "int8", "int8", "timestamptz", "float8", "float8", "float8", "int8", "timestamptz",
                      "float8")  # fmt: skip
-            unnest = ", ".join(f"%s::{x}[]" for x in types)
-            columns = (
-                tn[start].tolist(), a[start].tolist(), m[start].tolist(), buckets, lo.tolist(), hi.tolist(),
-                total.tolist(), count.tolist(), lasts, v[last].tolist(),
-            )  # fmt: skip
-            conn.exec_driver_sql(
-                sql.replace(f"VALUES ({', '.join([mark] * 10)})", f"SELECT * FROM unnest({unnest})"), columns
-            )
+            columns = (tn[start], a[start], m[start], h[start] * HOUR_US, lo, hi, total, count, t[last], v[last])
+            unnest = ", ".join(f"%b::{x}[]" for x in types)
+            with conn.connection.driver_connection.cursor() as cur:
+                cur.execute(
+                    sql.replace(f"VALUES ({', '.join([mark] * 10)})", f"SELECT * FROM unnest({unnest})"),
+                    [PG_ARRAY[x](pg_array(c, x)) for c, x in zip(columns, types, strict=True)],
+                )
             return
         buckets, lasts = sqlite_times(h[start] * HOUR_US), sqlite_times(t[last])
         params = list(
@@ -401,31 +455,6 @@ class Ingestor:
                 received_at=now,
             )
         )
-
-
-HOUR_US = 3_600_000_000
-PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch
-_PGCOPY_HEAD = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-_PGCOPY_TAIL = (-1).to_bytes(2, "big", signed=True)
-_COPY_ROW = np.dtype(
-    [("fields", ">i2")]
-    + [f for name, kind in (("tenant", ">i8"), ("asset", ">i8"), ("metric", ">i8"), ("ts", ">i8"), ("value", ">f8"))
-       for f in ((f"{name}_len", ">i4"), (name, kind))]
-)  # fmt: skip
-
-
-def pg_copy_binary(tenant, asset, metric, ts, value) -> bytes:  # noqa: ANN001
-    """The rows in PostgreSQL's binary COPY format, built as one numpy record array: every field is
-    fixed-width (int8, int8, int8, timestamptz as microseconds since 2000, float8), so a row is 62
-    bytes and no Python code runs per row (psycopg's ``write_row`` would, at about 1 us each)."""
-    rows = np.empty(len(ts), dtype=_COPY_ROW)
-    rows["fields"] = 5
-    for name, col in (("tenant", tenant), ("asset", asset), ("metric", metric), ("ts", ts - PG_EPOCH_US)):
-        rows[f"{name}_len"] = 8
-        rows[name] = col
-    rows["value_len"] = 8
-    rows["value"] = value
-    return _PGCOPY_HEAD + rows.tobytes() + _PGCOPY_TAIL
 
 
 def sqlite_times(us: np.ndarray) -> list[str]:

@@ -10,7 +10,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+import numpy as np
+from sqlalchemy import LargeBinary, delete, func, select
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database
@@ -20,7 +21,9 @@ from somp.core.security import digest
 from somp.core.service import apply_changes, get_or_404, list_page
 from somp.core.tenancy import Scope
 from somp.modules.assets.service import authenticate_device, get_asset
-from somp.modules.telemetry.models import DeadLetter, HourlyRollup, Metric, Reading
+from somp.modules.telemetry.chunks import HOUR_US, blob_times, blob_values, pg_times, pg_values
+from somp.modules.telemetry.models import DeadLetter, HourlyRollup, Metric, ReadingChunk
+from somp.modules.telemetry.payloads import time_of, us_of
 
 BUCKET = re.compile(r"^(\d{1,4})(s|m|h|d)$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -120,26 +123,82 @@ def _floor(t: dt.datetime, seconds: int) -> dt.datetime:
 def _from_raw(
     session: Session, asset_id: int, metric_id: int, start: dt.datetime, end: dt.datetime, seconds: int
 ) -> list[Bucket]:
-    rows = session.execute(
-        select(Reading.ts, Reading.value)
-        .where(Reading.asset_id == asset_id, Reading.metric_id == metric_id, Reading.ts >= start, Reading.ts < end)
-        .order_by(Reading.ts)
-    )
-    out: dict[int, list] = {}
-    for ts, v in rows:
-        k = int(ts.timestamp()) // seconds
-        cur = out.get(k)
-        if cur is None:
-            out[k] = [v, v, v, 1, v]
-        else:
-            if v < cur[0]:
-                cur[0] = v
-            if v > cur[1]:
-                cur[1] = v
-            cur[2] += v
-            cur[3] += 1
-            cur[4] = v
-    return [Bucket(_to_start(k, seconds), v[0], v[1], v[2] / v[3], v[4], v[3]) for k, v in sorted(out.items())]
+    r = stored_readings(session, asset_ids=[asset_id], metric_ids=[metric_id], start=start, end=end)
+    if not len(r):
+        return []
+    key = r.ts // (seconds * 1_000_000)  # floor division: epoch-aligned buckets, also before 1970
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    last = np.append(first[1:], len(key)) - 1
+    lo, hi = np.minimum.reduceat(r.value, first), np.maximum.reduceat(r.value, first)
+    total, count = np.add.reduceat(r.value, first), np.diff(np.append(first, len(key)))
+    return [
+        Bucket(_to_start(k, seconds), a, b, t / n, x, n)
+        for k, a, b, t, n, x in zip(key[first].tolist(), lo.tolist(), hi.tolist(), total.tolist(), count.tolist(),
+                                     r.value[last].tolist(), strict=True)
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReadings:
+    """Readings as numpy columns, in time order (stable: equal times keep the order of storage);
+    ``ts`` in microseconds since the Unix epoch."""
+
+    asset: np.ndarray
+    metric: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def times(self) -> list[dt.datetime]:
+        return [time_of(x) for x in self.ts.tolist()]
+
+
+def stored_readings(
+    session: Session,
+    *,
+    asset_ids: Iterable[int] | None = None,
+    metric_ids: Iterable[int] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    end_inclusive: bool = False,
+) -> StoredReadings:
+    """The readings in the caller's scope, optionally of some assets and metrics, in [start, end)
+    (or [start, end] with ``end_inclusive``): the chunks of the hours concerned, read through the
+    series index and unpacked with numpy."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    c = ReadingChunk
+    ts_col = func.array_send(c.ts, type_=LargeBinary) if pg else c.ts
+    value_col = func.array_send(c.value, type_=LargeBinary) if pg else c.value
+    q = select(c.asset_id, c.metric_id, ts_col, value_col).order_by(c.asset_id, c.metric_id, c.hour, c.id)
+    if asset_ids is not None:
+        q = q.where(c.asset_id.in_(sorted(set(asset_ids))))
+    if metric_ids is not None:
+        q = q.where(c.metric_id.in_(sorted(set(metric_ids))))
+    if start is not None:
+        q = q.where(c.hour >= time_of(us_of(start) // HOUR_US * HOUR_US), c.last_ts >= start)
+    if end is not None:
+        q = q.where(c.hour <= end, c.first_ts <= end)
+    to_times, to_values = (pg_times, pg_values) if pg else (blob_times, blob_values)
+    assets, metrics, times, values = [], [], [], []
+    for a, m, tb, vb in session.execute(q):
+        t = to_times(tb)
+        assets.append(np.full(len(t), a, np.int64))
+        metrics.append(np.full(len(t), m, np.int64))
+        times.append(t)
+        values.append(to_values(vb))
+    if not times:
+        empty = np.empty(0, np.int64)
+        return StoredReadings(empty, empty, empty, np.empty(0, np.float64))
+    a, m, t, v = (np.concatenate(x) for x in (assets, metrics, times, values))
+    keep = np.ones(len(t), dtype=bool)
+    if start is not None:
+        keep &= t >= us_of(start)
+    if end is not None:
+        keep &= (t <= us_of(end)) if end_inclusive else (t < us_of(end))
+    order = np.argsort(t[keep], kind="stable")
+    return StoredReadings(a[keep][order], m[keep][order], t[keep][order], v[keep][order])
 
 
 def latest(session: Session, asset_id: int) -> list[tuple[Metric, dt.datetime, float]]:
@@ -179,35 +238,68 @@ def list_dead_letters(session: Session, *, limit: int, cursor: str | None, order
 
 
 def apply_retention(db: Database, tenant_id: int, keep_days: int, now: dt.datetime) -> int:
-    """Delete a tenant's raw readings older than ``keep_days``; the hourly roll-ups stay, so
-    hourly and coarser series remain complete. One series (asset, metric) per transaction, each
-    delete a range of the series index. Returns the rows deleted."""
+    """Delete a tenant's raw readings older than ``keep_days``, in whole hours (the chunks of every
+    hour that ended before the cut-off); the hourly roll-ups stay, so hourly and coarser series
+    remain complete. One series (asset, metric) per transaction. Returns the readings deleted."""
     if keep_days < 1:
         raise invalid("keep_days", "keep at least one day of raw readings")
     cutoff = now - dt.timedelta(days=keep_days)
+    last_hour = time_of(us_of(cutoff) // HOUR_US * HOUR_US - HOUR_US)  # hours ending at or before the cut-off
     with db.session(Scope.tenant(tenant_id)) as s:
         series = s.execute(
-            select(HourlyRollup.asset_id, HourlyRollup.metric_id).where(HourlyRollup.bucket < cutoff).distinct()
+            select(ReadingChunk.asset_id, ReadingChunk.metric_id).where(ReadingChunk.hour <= last_hour).distinct()
         ).all()
     total = 0
     for asset_id, metric_id in series:
+        old = (ReadingChunk.asset_id == asset_id, ReadingChunk.metric_id == metric_id, ReadingChunk.hour <= last_hour)
         with db.session(Scope.tenant(tenant_id)) as s:
-            n = s.execute(
-                delete(Reading)
-                .where(Reading.asset_id == asset_id, Reading.metric_id == metric_id, Reading.ts < cutoff)
-                .execution_options(synchronize_session=False)
-            )
+            total += s.scalar(select(func.coalesce(func.sum(ReadingChunk.count), 0)).where(*old)) or 0
+            s.execute(delete(ReadingChunk).where(*old).execution_options(synchronize_session=False))
             s.commit()
-            total += n.rowcount or 0
-    return total
+    return int(total)
 
 
-def purge_tenant(db: Database, tenant_id: int) -> None:
-    """Remove every telemetry row of a tenant (these tables have no foreign keys to cascade)."""
-    with db.session(Scope.tenant(tenant_id)) as s:
-        for model in (Reading, HourlyRollup, DeadLetter):
-            s.execute(delete(model).execution_options(synchronize_session=False))
-        s.commit()
+def compact_chunks(db: Database, before: dt.datetime, limit: int = 1_000) -> tuple[int, int]:
+    """Merge the chunks of each series and hour (hours before ``before``) into one chunk in time
+    order, ``limit`` series-hours per transaction, until none is left: a series written by many
+    small transactions (single-reading messages) is read back from one row per hour. Returns
+    (series-hours merged, chunks removed)."""
+    merged = removed = 0
+    while True:
+        with db.session(Scope.all_tenants()) as s:
+            c = ReadingChunk
+            groups = s.execute(
+                select(c.tenant_id, c.asset_id, c.metric_id, c.hour)
+                .where(c.hour < before)
+                .group_by(c.tenant_id, c.asset_id, c.metric_id, c.hour)
+                .having(func.count() > 1)
+                .limit(limit)
+            ).all()
+            if not groups:
+                return merged, removed
+            for tenant_id, asset_id, metric_id, hour in groups:
+                removed += _merge_hour(s, tenant_id, asset_id, metric_id, hour) - 1
+            merged += len(groups)
+            s.commit()
+
+
+def _merge_hour(session: Session, tenant_id: int, asset_id: int, metric_id: int, hour: dt.datetime) -> int:
+    c = ReadingChunk
+    where = (c.asset_id == asset_id, c.metric_id == metric_id, c.hour == hour)
+    r = stored_readings(session, asset_ids=[asset_id], metric_ids=[metric_id], start=hour,
+                        end=hour + dt.timedelta(hours=1))  # fmt: skip
+    gone = session.execute(delete(c).where(*where).execution_options(synchronize_session=False)).rowcount
+    pg = session.get_bind().dialect.name == "postgresql"
+    session.add(
+        ReadingChunk(
+            tenant_id=tenant_id, asset_id=asset_id, metric_id=metric_id, hour=hour, count=len(r),
+            first_ts=time_of(r.ts[0]), last_ts=time_of(r.ts[-1]),
+            ts=[time_of(x) for x in r.ts.tolist()] if pg else r.ts.astype("<i8").tobytes(),
+            value=r.value.tolist() if pg else r.value.astype("<f8").tobytes(),
+        )
+    )  # fmt: skip
+    session.flush()
+    return gone
 
 
 class DeviceAuthenticator:
@@ -249,9 +341,6 @@ def readings_between(
     keys = metric_keys(session, metric_ids)
     if not keys:
         return []
-    rows = session.execute(
-        select(Reading.metric_id, Reading.ts, Reading.value)
-        .where(Reading.asset_id == asset_id, Reading.metric_id.in_(list(keys)), Reading.ts.between(first, last))
-        .order_by(Reading.ts)
-    )
-    return [(keys[m], ts, v) for m, ts, v in rows]
+    r = stored_readings(session, asset_ids=[asset_id], metric_ids=keys, start=first, end=last, end_inclusive=True)
+    columns = zip(r.metric.tolist(), r.ts.tolist(), r.value.tolist(), strict=True)
+    return [(keys[m], time_of(t), v) for m, t, v in columns]
