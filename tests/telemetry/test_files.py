@@ -116,3 +116,19 @@ def test_retention_command_keeps_the_rollups(device, tmp_path):
     assert readings(device.db) == 5
     with device.db.session(Scope.all_tenants()) as s:
         assert s.scalar(select(func.sum(HourlyRollup.count))) == 55  # the hourly series stays complete
+
+
+def test_compact_command_merges_the_chunks_of_past_hours(device, tmp_path):
+    import datetime as dt
+
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=5)
+    for k in range(3):  # three imports: three chunks of the same series and hour
+        rows = [("SN-MQTT", "power", int(hour.timestamp()) + 60 * k + i, 30 + k) for i in range(4)]
+        assert import_file(device.db, device.tenant_id, write_csv(tmp_path / f"c{k}.csv", rows)).stored == 4
+    with device.db.session(Scope.all_tenants()) as s:
+        assert s.scalar(select(func.count()).select_from(ReadingChunk)) == 3
+    out = CliRunner().invoke(app, ["ingest", "compact", "--database-url", device.url])
+    assert out.exit_code == 0 and "compacted 1 series-hours" in out.output, out.output
+    with device.db.session(Scope.all_tenants()) as s:
+        assert s.scalars(select(ReadingChunk.count)).all() == [12]
+        assert stored_readings(s).value.tolist() == [30.0] * 4 + [31.0] * 4 + [32.0] * 4

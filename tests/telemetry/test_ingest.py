@@ -192,3 +192,29 @@ def test_group_commit_answers_each_batch_after_one_shared_transaction(db):
     assert outcomes[30].duplicate and outcomes[30].accepted == 0
     assert outcomes[31].error == "not valid JSON"
     assert n_readings(db) == 300 and count(db, DeadLetter) == 1
+
+
+def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
+    """Single readings in separate transactions make one chunk each; compaction leaves one chunk
+    per series and hour (only for hours before its cut-off), in time order, nothing lost."""
+    t, a, b = fleet(db)
+    rng = random.Random(3)
+    sent = []
+    for k in rng.sample(range(7200), 40):  # two hours, out of order, two assets
+        asset = a if k % 2 else b
+        ts = T0 + dt.timedelta(seconds=k)
+        raw = batch([{"metric": "temperature", "ts": ts.isoformat(), "value": k / 10}])
+        assert ingest(db, Source(t.id, asset.id, "mqtt"), raw).accepted == 1
+        sent.append((asset.id, ts, k / 10))
+    assert count(db, ReadingChunk) == 40
+    with db.session(Scope.tenant(t.id)) as s:
+        before = service.stored_readings(s)
+    merged, removed = service.compact_chunks(db, before=T0 + dt.timedelta(hours=1))
+    assert merged == 2 and removed == sum(1 for x in sent if x[1] < T0 + dt.timedelta(hours=1)) - 2
+    service.compact_chunks(db, before=T0 + dt.timedelta(hours=2))
+    assert count(db, ReadingChunk) == 4  # 2 assets x 2 hours
+    with db.session(Scope.tenant(t.id)) as s:
+        after = service.stored_readings(s)
+        chunk_counts = sorted(s.scalars(select(ReadingChunk.count)))
+    assert sorted(zip(after.asset.tolist(), after.times(), after.value.tolist())) == sorted(sent)
+    assert after.ts.tolist() == sorted(before.ts.tolist()) and sum(chunk_counts) == 40

@@ -229,3 +229,26 @@ def retention(
         except DomainError as exc:
             raise fail(str(exc), 2) from None
         console.print(f"enterprise {tid}: {n:,} raw readings older than {keep_days} days deleted", highlight=False)
+
+
+@app.command("compact")
+def compact(
+    older_than_hours: Annotated[
+        int, typer.Option(min=1, help="merge the chunks of hours that ended at least this many hours ago")
+    ] = 2,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Merge the reading chunks of each series and hour into one (see docs/telemetry.md, Storage).
+    Readings written by many small transactions (single-reading MQTT messages) are then read back
+    from one row per hour. Safe to run while ingest runs; run it hourly, e.g. from cron."""
+    import datetime as dt
+
+    from somp.core.database import utcnow
+    from somp.modules.telemetry.service import compact_chunks
+
+    db = open_database(settings_for(data_dir, database_url))
+    now = utcnow()
+    before = now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=older_than_hours - 1)
+    merged, removed = compact_chunks(db, before)
+    console.print(f"compacted {merged:,} series-hours before {before.isoformat()}; {removed:,} chunks fewer")
