@@ -1,0 +1,328 @@
+"""Offering configurator on OR-Tools CP-SAT (framework nodes 3.2 customised services / C2M and 2.1.2
+product-service combination design). Pure: no database, no web framework.
+
+:class:`Configurator` compiles an :class:`~somp.modules.customization.offering.Offering` once into a
+CP-SAT model: one Boolean per option; every group bound and every rule is a constraint enforced by
+its own *switch* literal (plus the rule's ``when`` options); one Boolean per price effect, equal to
+the AND of its conditions. A query clones that model, adds the customer's choices and the switches
+as *assumptions* and solves it with one worker, so nothing is rebuilt per query:
+
+* :meth:`Configurator.validate` — can the partial configuration still be completed?
+* :meth:`Configurator.complete` — the cheapest completion, or the preferred one (maximum preference
+  weight, then cheapest);
+* :meth:`Configurator.valid_choices` — for every option not fixed by the customer, whether it can
+  still be chosen and whether it can still be left out. Solution-guided: every solution found
+  proves the values it takes; the next solve requires at least one value not yet proven and hints
+  all of them, until that solve is infeasible (the values left are impossible). A handful of
+  solves instead of one per (option, value) (``method="per_value"``, the baseline of
+  benchmarks/configurator.py);
+* :meth:`Configurator.explain` — when the choices cannot all hold, a *minimal* conflicting set of
+  rules, group bounds and choices: CP-SAT's ``sufficient_assumptions_for_infeasibility`` gives an
+  unsatisfiable core, which is shrunk by deletion (drop an item; keep it dropped if the rest is
+  still infeasible). Removing any one item of the result makes the rest satisfiable.
+
+Prices in the solver are integers in fen (0.01 CNY); the reported prices are recomputed with
+``Decimal`` by :func:`~somp.modules.customization.offering.price`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from somp.modules.customization.offering import (
+    FEN,
+    AtLeast,
+    AtMost,
+    Compatibility,
+    Excludes,
+    Offering,
+    OfferingInvalid,
+    PriceBreakdown,
+    Requires,
+    compatibility_forbidden,
+    describe_choice,
+    describe_group,
+    describe_rule,
+    price,
+)
+
+Choices = Mapping[str, bool]  # option code -> chosen (True) or ruled out (False) by the customer
+
+
+class Status(enum.StrEnum):
+    ok = "ok"
+    conflict = "conflict"
+
+
+class Objective(enum.StrEnum):
+    cheapest = "cheapest"
+    preferred = "preferred"
+
+
+class OptionState(enum.StrEnum):
+    chosen = "chosen"  # chosen by the customer
+    ruled_out = "ruled_out"  # ruled out by the customer
+    required = "required"  # not chosen yet, but every completion includes it
+    impossible = "impossible"  # no completion includes it
+    open = "open"  # can be chosen or left out
+
+
+class ItemKind(enum.StrEnum):
+    rule = "rule"
+    group = "group"
+    choice = "choice"
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    kind: ItemKind
+    code: str  # rule or group code, or the option code of a choice
+    message_zh: str
+    message_en: str
+    selected: bool | None = None  # for a choice: chosen (True) or ruled out (False)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    items: tuple[ConflictItem, ...]
+
+    def message(self, lang: str = "zh") -> str:
+        head = "以下条件不能同时满足：" if lang == "zh" else "These cannot all hold: "
+        sep = "；" if lang == "zh" else "; "
+        return head + sep.join(i.message_zh if lang == "zh" else i.message_en for i in self.items)
+
+
+@dataclass(frozen=True)
+class Validation:
+    status: Status
+    conflict: Conflict | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    status: Status
+    selected: tuple[str, ...] = ()  # option codes, in the offering's order
+    price: PriceBreakdown | None = None
+    conflict: Conflict | None = None
+
+
+@dataclass(frozen=True)
+class ValidChoices:
+    status: Status
+    states: dict[str, OptionState]  # every option of the offering (empty on conflict)
+    solves: int  # CP-SAT solves this answer took
+    conflict: Conflict | None = None
+
+    def choosable(self) -> set[str]:
+        """Options that some completion includes."""
+        return {c for c, s in self.states.items() if s in (OptionState.chosen, OptionState.required, OptionState.open)}
+
+
+class Configurator:
+    """An offering compiled into a CP-SAT model once, answering many queries."""
+
+    def __init__(self, offering: Offering):
+        self.offering = offering
+        m = cp_model.CpModel()
+        self._x = {c: m.new_bool_var(c) for c in offering.options}
+        # switches: (literal, item) for every group bound and rule, assumed true in every query
+        self._switches: list[tuple[cp_model.IntVar, ConflictItem]] = []
+        for g in offering.groups:
+            on = m.new_bool_var(f"group:{g.code}")
+            lits = [self._x[o.code] for o in g.options]
+            m.add_linear_constraint(sum(lits), g.min_choices, g.max_choices).only_enforce_if(on)
+            item = ConflictItem(ItemKind.group, g.code, describe_group(g, "zh"), describe_group(g, "en"))
+            self._switches.append((on, item))
+        for r in offering.rules:
+            on = m.new_bool_var(f"rule:{r.code}")
+            enforce = [on, *(self._x[c] for c in r.when)]
+            if isinstance(r, Requires):
+                m.add_bool_or([self._x[c] for c in r.any_of]).only_enforce_if([*enforce, self._x[r.option]])
+            elif isinstance(r, Excludes):
+                m.add_bool_and([~self._x[c] for c in r.others]).only_enforce_if([*enforce, self._x[r.option]])
+            elif isinstance(r, AtMost):
+                m.add(sum(self._x[c] for c in r.options) <= r.k).only_enforce_if(enforce)
+            elif isinstance(r, AtLeast):
+                m.add(sum(self._x[c] for c in r.options) >= r.k).only_enforce_if(enforce)
+            elif isinstance(r, Compatibility):
+                # one clause per forbidden combination: a table constraint cannot take enforcement
+                # literals, and the tables of an offering are small
+                for row in compatibility_forbidden(offering, r):
+                    m.add_bool_or([~self._x[c] for c in row]).only_enforce_if(enforce)
+            item = ConflictItem(
+                ItemKind.rule, r.code, describe_rule(offering, r, "zh"), describe_rule(offering, r, "en")
+            )
+            self._switches.append((on, item))
+        # price: integers in fen; a price effect's literal is the AND of its conditions
+        self._price_terms: list[tuple[int, cp_model.IntVar]] = [
+            (_fen(o.price), self._x[c]) for c, o in offering.options.items() if o.price
+        ]
+        for p in offering.price_effects:
+            e = m.new_bool_var(f"price:{p.code}")
+            conds = [self._x[c] for c in p.when]
+            m.add_bool_and(conds).only_enforce_if(e)
+            m.add_bool_or([~c for c in conds] + [e])
+            self._price_terms.append((_fen(p.amount), e))
+        self._model = m
+
+    # ---- queries --------------------------------------------------------------------------------
+
+    def validate(self, choices: Choices) -> Validation:
+        """Whether the choices can be completed into a valid configuration; if not, why (minimal)."""
+        lits = self._choice_literals(choices)
+        if self._solve(self._assumptions(lits)) is not None:
+            return Validation(Status.ok)
+        return Validation(Status.conflict, self._minimal_conflict(lits))
+
+    def explain(self, choices: Choices) -> Conflict | None:
+        """A minimal conflicting set of rules, group bounds and choices, or None if there is none."""
+        return self.validate(choices).conflict
+
+    def complete(
+        self,
+        choices: Choices,
+        objective: Objective = Objective.cheapest,
+        preferences: Mapping[str, int] | None = None,
+    ) -> Completion:
+        """The cheapest completion, or with ``Objective.preferred`` the one with the highest total
+        preference weight (``preferences``: option code -> integer weight), cheapest among those."""
+        lits = self._choice_literals(choices)
+        price_fen = sum(a * v for a, v in self._price_terms)
+        if objective is Objective.preferred:
+            weights = dict(preferences or {})
+            unknown = weights.keys() - self.offering.options.keys()
+            if unknown:
+                raise OfferingInvalid(f"preferences name unknown options {sorted(unknown)}")
+            big = sum(abs(a) for a, _ in self._price_terms) + 1
+            goal = big * sum(w * self._x[c] for c, w in weights.items()) - price_fen
+            solver = self._solve(self._assumptions(lits), maximize=goal)
+        else:
+            solver = self._solve(self._assumptions(lits), minimize=price_fen)
+        if solver is None:
+            return Completion(Status.conflict, conflict=self._minimal_conflict(lits))
+        selected = tuple(c for c, v in self._x.items() if solver.boolean_value(v))
+        return Completion(Status.ok, selected, price(self.offering, selected))
+
+    def price(self, selected: Iterable[str]) -> PriceBreakdown:
+        return price(self.offering, selected)
+
+    def valid_choices(self, choices: Choices, method: str = "guided") -> ValidChoices:
+        """For each option, whether it is still possible to choose it and to leave it out.
+
+        ``method="guided"`` (default) finds solutions that cover values not yet seen;
+        ``method="per_value"`` is the naive baseline: one feasibility solve per (option, value)."""
+        lits = self._choice_literals(choices)
+        base = self._assumptions(lits)
+        fixed = {c: bool(v) for c, v in choices.items()}
+        open_codes = [c for c in self._x if c not in fixed]
+        can: dict[str, set[bool]] = {c: set() for c in open_codes}
+        solves = 0
+        if method == "per_value":
+            solves += 1
+            if self._solve(base) is None:
+                return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits))
+            for c in open_codes:
+                for value in (True, False):
+                    solves += 1
+                    if self._solve([*base, self._x[c] if value else ~self._x[c]]) is not None:
+                        can[c].add(value)
+        elif method == "guided":
+            need = None
+            while True:
+                solves += 1
+                solver = self._solve(base, need=need)
+                if solver is None:
+                    if need is None:
+                        return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits))
+                    break  # no solution reaches any of the values not yet seen: they are impossible
+                for c in open_codes:
+                    can[c].add(bool(solver.boolean_value(self._x[c])))
+                need = [(self._x[c], True not in can[c]) for c in open_codes if len(can[c]) == 1]
+                if not need:
+                    break
+        else:
+            raise ValueError(f"unknown method {method!r}")
+        states = {}
+        for c in self._x:
+            if c in fixed:
+                states[c] = OptionState.chosen if fixed[c] else OptionState.ruled_out
+            else:
+                states[c] = {
+                    frozenset({True, False}): OptionState.open,
+                    frozenset({True}): OptionState.required,
+                    frozenset({False}): OptionState.impossible,
+                }[frozenset(can[c])]
+        return ValidChoices(Status.ok, states, solves)
+
+    # ---- internals ------------------------------------------------------------------------------
+
+    def _choice_literals(self, choices: Choices) -> list[tuple[cp_model.IntVar, ConflictItem]]:
+        unknown = [c for c in choices if c not in self._x]
+        if unknown:
+            raise OfferingInvalid(f"unknown options {unknown}")
+        out = []
+        for c, v in choices.items():
+            item = ConflictItem(
+                ItemKind.choice,
+                c,
+                describe_choice(self.offering, c, bool(v), "zh"),
+                describe_choice(self.offering, c, bool(v), "en"),
+                selected=bool(v),
+            )
+            out.append((self._x[c] if v else ~self._x[c], item))
+        return out
+
+    def _assumptions(self, choice_lits) -> list:
+        return [lit for lit, _ in self._switches] + [lit for lit, _ in choice_lits]
+
+    def _solve(self, assumptions, minimize=None, maximize=None, need=None) -> cp_model.CpSolver | None:
+        """Solve a copy of the compiled model under ``assumptions``; None when infeasible.
+
+        ``need``: (variable, value) pairs of which at least one must hold (all hinted)."""
+        m = self._model.clone()
+        m.add_assumptions(assumptions)
+        if need:
+            m.add_bool_or([v if value else ~v for v, value in need])
+            for v, value in need:
+                m.add_hint(v, value)
+        if minimize is not None:
+            m.minimize(minimize)
+        elif maximize is not None:
+            m.maximize(maximize)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1  # assumptions and cores need the sequential search
+        status = solver.solve(m)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return solver
+        if status == cp_model.INFEASIBLE:
+            return None
+        raise RuntimeError(f"CP-SAT returned {solver.status_name(status)}")  # pragma: no cover
+
+    def _minimal_conflict(self, choice_lits) -> Conflict:
+        items = self._switches + choice_lits
+        by_index = {lit.index: (lit, item) for lit, item in items}
+        core = items
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        m = self._model.clone()
+        m.add_assumptions([lit for lit, _ in items])
+        if solver.solve(m) == cp_model.INFEASIBLE:
+            core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()]
+        # deletion filter: an item whose removal keeps the rest infeasible is not needed
+        i = 0
+        while i < len(core):
+            trial = core[:i] + core[i + 1 :]
+            if self._solve([lit for lit, _ in trial]) is None:
+                core = trial
+            else:
+                i += 1
+        order = {id(item): k for k, (_, item) in enumerate(items)}
+        return Conflict(tuple(sorted((item for _, item in core), key=lambda it: order[id(it)])))
+
+
+def _fen(amount) -> int:
+    return int((amount / FEN).to_integral_value())
