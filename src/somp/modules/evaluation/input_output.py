@@ -26,7 +26,7 @@ numbers equal pymrio's (tests/evaluation/test_input_output.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -182,11 +182,14 @@ def analyse(table: IOTable, *, allow_unbalanced: bool = False) -> IOAnalysis:
     except np.linalg.LinAlgError:
         leontief = None
     # a productive economy (spectral radius of A below 1) has a non-negative inverse
-    if leontief is None or not np.isfinite(leontief).all() or (leontief < -1e-9).any():
+    lowest = np.nan if leontief is None else leontief.min()  # NaN if any entry is NaN
+    if not np.isfinite(lowest) or lowest < -1e-9:
         heavy = [table.labels[j] for j in np.argsort(-a.sum(axis=0))[:5]]
         raise IOInvalid(f"the table is not productive (I - A has no non-negative inverse); the sectors with the "
                         f"largest intermediate input shares are {heavy}", "not_productive")
-    return IOAnalysis(table, a, leontief, leontief - np.eye(n))
+    complete = leontief.copy()
+    complete[np.diag_indices(n)] -= 1.0
+    return IOAnalysis(table, a, leontief, complete)
 
 
 @dataclass(frozen=True)
@@ -224,20 +227,26 @@ def service_inputs(analysis: IOAnalysis, services: Sequence[str], manufacturing:
                         {"codes": unknown})
     if not services or not manufacturing:
         raise IOInvalid("name at least one service and one manufacturing sector", "no_sectors")
-    ns = len(t.sectors)
+    ns, nr = len(t.sectors), len(t.regions)
     s_idx = [t.sectors.index(c) for c in services]
+    cols = [r_pos * ns + t.sectors.index(code) for r_pos in range(nr) for code in manufacturing]
+    a_cols, b_cols = analysis.A[:, cols], analysis.B[:, cols]  # every row, the manufacturing columns
+    # per service sector, summed over the regions it is produced in: (services, columns)
+    d_by = np.stack([a_cols[[rp * ns + si for rp in range(nr)], :].sum(axis=0) for si in s_idx])
+    c_by = np.stack([b_cols[[rp * ns + si for rp in range(nr)], :].sum(axis=0) for si in s_idx])
+    # per producing region, summed over the service sectors: (regions, columns)
+    d_reg = np.stack([a_cols[[rp * ns + si for si in s_idx], :].sum(axis=0) for rp in range(nr)])
+    c_reg = np.stack([b_cols[[rp * ns + si for si in s_idx], :].sum(axis=0) for rp in range(nr)])
     out = []
-    for r_pos, region in enumerate(t.regions):
-        for code in manufacturing:
-            j = r_pos * ns + t.sectors.index(code)
-            rows = {c: [rp * ns + si for rp in range(len(t.regions))] for c, si in zip(services, s_idx, strict=True)}
-            d_by = {c: float(analysis.A[idx, j].sum()) for c, idx in rows.items()}
-            c_by = {c: float(analysis.B[idx, j].sum()) for c, idx in rows.items()}
-            item = ServiceInput(region, code, float(sum(d_by.values())), float(sum(c_by.values())), d_by, c_by)
-            if t.multi_region:
-                own = [r_pos * ns + si for si in s_idx]
-                dd, cd = float(analysis.A[own, j].sum()), float(analysis.B[own, j].sum())
-                item = ServiceInput(region, code, item.direct, item.complete, d_by, c_by,
-                                    dd, item.direct - dd, cd, item.complete - cd)
-            out.append(item)
+    for k, j in enumerate(cols):
+        r_pos = j // ns
+        direct, complete = float(d_by[:, k].sum()), float(c_by[:, k].sum())
+        item = ServiceInput(t.regions[r_pos], t.sectors[j % ns], direct, complete,
+                            dict(zip(services, d_by[:, k].tolist(), strict=True)),
+                            dict(zip(services, c_by[:, k].tolist(), strict=True)))
+        if t.multi_region:
+            dd, cd = float(d_reg[r_pos, k]), float(c_reg[r_pos, k])
+            item = replace(item, direct_domestic=dd, direct_imported=direct - dd, complete_domestic=cd,
+                           complete_imported=complete - cd)
+        out.append(item)
     return out
