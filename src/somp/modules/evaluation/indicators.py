@@ -304,6 +304,40 @@ def dump_system(system: IndicatorSystem) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
 
 
+def global_weights(system: IndicatorSystem) -> dict[str, float]:
+    """Each indicator's weight in the total: the product of the sibling-normalised weights on its path."""
+    out = {}
+    dw = sum(d.weight for d in system.dimensions)
+    for d in system.dimensions:
+        sw = sum(s.weight for s in d.subdimensions)
+        for s in d.subdimensions:
+            iw = sum(i.weight for i in s.indicators)
+            for i in s.indicators:
+                out[i.code] = d.weight / dw * s.weight / sw * i.weight / iw
+    return out
+
+
+def set_weights(system: IndicatorSystem, parent: str, weights: Mapping[str, float]) -> IndicatorSystem:
+    """A copy of ``system`` with new weights for the children of ``parent`` (a dimension or
+    sub-dimension code, or ``total`` for the dimensions), e.g. ``ahp(matrix, codes).weights_by_name()``.
+    ``weights`` must name exactly those children. The copy has a new content hash."""
+    data = system.model_dump(mode="json")
+    if parent == "total":
+        children = data["dimensions"]
+    else:
+        nodes = {d["code"]: d["subdimensions"] for d in data["dimensions"]}
+        nodes |= {s["code"]: s["indicators"] for d in data["dimensions"] for s in d["subdimensions"]}
+        if parent not in nodes:
+            raise KeyError(f"no dimension or sub-dimension {parent!r}")
+        children = nodes[parent]
+    codes = [c["code"] for c in children]
+    if sorted(codes) != sorted(weights):
+        raise KeyError(f"weights must name exactly the children of {parent}: {codes}")
+    for c in children:
+        c["weight"] = float(weights[c["code"]])
+    return parse_system(data)
+
+
 def default_maturity_system() -> IndicatorSystem:
     """The default 1.3.1 enterprise maturity system shipped in data/maturity_default.yaml."""
     text = resources.files("somp.modules.evaluation").joinpath("data/maturity_default.yaml").read_text("utf-8")
