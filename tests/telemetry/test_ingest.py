@@ -216,5 +216,5 @@ def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
     with db.session(Scope.tenant(t.id)) as s:
         after = service.stored_readings(s)
         chunk_counts = sorted(s.scalars(select(ReadingChunk.count)))
-    assert sorted(zip(after.asset.tolist(), after.times(), after.value.tolist())) == sorted(sent)
+    assert sorted(zip(after.asset.tolist(), after.times(), after.value.tolist(), strict=True)) == sorted(sent)
     assert after.ts.tolist() == sorted(before.ts.tolist()) and sum(chunk_counts) == 40
