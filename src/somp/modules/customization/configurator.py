@@ -167,14 +167,16 @@ class Configurator:
             m.add_bool_and(conds).only_enforce_if(e)
             m.add_bool_or([~c for c in conds] + [e])
             self._price_terms.append((_fen(p.amount), e))
-        self._model = m
+        self._model = m  # switches free: for conflict explanations
+        self._hard = m.clone()  # switches on: every group bound and rule holds
+        self._hard.add_bool_and([on for on, _ in self._switches])
 
     # ---- queries --------------------------------------------------------------------------------
 
     def validate(self, choices: Choices) -> Validation:
         """Whether the choices can be completed into a valid configuration; if not, why (minimal)."""
         lits = self._choice_literals(choices)
-        if self._solve(self._assumptions(lits)) is not None:
+        if self._solve([lit for lit, _ in lits]) is not None:
             return Validation(Status.ok)
         return Validation(Status.conflict, self._minimal_conflict(lits))
 
@@ -199,9 +201,9 @@ class Configurator:
                 raise OfferingInvalid(f"preferences name unknown options {sorted(unknown)}")
             big = sum(abs(a) for a, _ in self._price_terms) + 1
             goal = big * sum(w * self._x[c] for c, w in weights.items()) - price_fen
-            solver = self._solve(self._assumptions(lits), maximize=goal)
+            solver = self._solve([lit for lit, _ in lits], maximize=goal)
         else:
-            solver = self._solve(self._assumptions(lits), minimize=price_fen)
+            solver = self._solve([lit for lit, _ in lits], minimize=price_fen)
         if solver is None:
             return Completion(Status.conflict, conflict=self._minimal_conflict(lits))
         selected = tuple(c for c, v in self._x.items() if solver.boolean_value(v))
@@ -216,7 +218,7 @@ class Configurator:
         ``method="guided"`` (default) finds solutions that cover values not yet seen;
         ``method="per_value"`` is the naive baseline: one feasibility solve per (option, value)."""
         lits = self._choice_literals(choices)
-        base = self._assumptions(lits)
+        base = [lit for lit, _ in lits]
         fixed = {c: bool(v) for c, v in choices.items()}
         open_codes = [c for c in self._x if c not in fixed]
         can: dict[str, set[bool]] = {c: set() for c in open_codes}
@@ -276,15 +278,14 @@ class Configurator:
             out.append((self._x[c] if v else ~self._x[c], item))
         return out
 
-    def _assumptions(self, choice_lits) -> list:
-        return [lit for lit, _ in self._switches] + [lit for lit, _ in choice_lits]
+    def _solve(self, fixed, minimize=None, maximize=None, need=None, hard=True) -> cp_model.CpSolver | None:
+        """Solve a copy of the compiled model with the literals ``fixed`` true; None when infeasible.
 
-    def _solve(self, assumptions, minimize=None, maximize=None, need=None) -> cp_model.CpSolver | None:
-        """Solve a copy of the compiled model under ``assumptions``; None when infeasible.
-
+        ``hard``: every group bound and rule holds (else only those whose switch is in ``fixed``).
         ``need``: (variable, value) pairs of which at least one must hold (all hinted)."""
-        m = self._model.clone()
-        m.add_assumptions(assumptions)
+        m = (self._hard if hard else self._model).clone()
+        if fixed:
+            m.add_bool_and(fixed)
         if need:
             m.add_bool_or([v if value else ~v for v, value in need])
             for v, value in need:
@@ -294,7 +295,9 @@ class Configurator:
         elif maximize is not None:
             m.maximize(maximize)
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1  # assumptions and cores need the sequential search
+        solver.parameters.num_workers = 1
+        # measured on benchmarks/configurator.py: presolve costs more than it saves on one query
+        solver.parameters.cp_model_presolve = minimize is not None or maximize is not None
         status = solver.solve(m)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return solver
@@ -306,6 +309,7 @@ class Configurator:
         items = self._switches + choice_lits
         by_index = {lit.index: (lit, item) for lit, item in items}
         core = items
+        # an unsatisfiable core from the assumptions (sequential search only: one worker)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         m = self._model.clone()
@@ -316,7 +320,7 @@ class Configurator:
         i = 0
         while i < len(core):
             trial = core[:i] + core[i + 1 :]
-            if self._solve([lit for lit, _ in trial]) is None:
+            if self._solve([lit for lit, _ in trial], hard=False) is None:
                 core = trial
             else:
                 i += 1
