@@ -109,18 +109,27 @@ class PgArray(bytes):
     kind = ""
 
 
-def _array_parameter_types() -> dict[str, type[PgArray]]:
-    out = {}
+def _array_parameter_types() -> tuple[dict[str, type[PgArray]], list[tuple[type, type[Dumper]]]]:
+    out, dumpers = {}, []
     for kind, array_oid in (("int8", 1016), ("float8", 1022), ("timestamptz", 1185)):
         param = type(f"PgArray_{kind}", (PgArray,), {"kind": kind})
         dumper = type(f"_PgArrayDumper_{kind}", (Dumper,), {"format": Format.BINARY, "oid": array_oid,
                                                              "dump": lambda self, obj: bytes(obj)})  # fmt: skip
-        psycopg.adapters.register_dumper(param, dumper)
         out[kind] = param
-    return out
+        dumpers.append((param, dumper))
+    return out, dumpers
 
 
-PG_ARRAY = _array_parameter_types()
+PG_ARRAY, _PG_ARRAY_DUMPERS = _array_parameter_types()
+
+
+def array_cursor(raw: psycopg.Connection) -> psycopg.Cursor:
+    """A cursor that sends :class:`PgArray` parameters as they are. (Registered on the cursor: a
+    connection copies the global adapters when it opens, possibly before this module is imported.)"""
+    cur = raw.cursor()
+    for param, dumper in _PG_ARRAY_DUMPERS:
+        cur.adapters.register_dumper(param, dumper)
+    return cur
 
 
 class Ingestor:
@@ -429,7 +438,7 @@ class Ingestor:
                      "float8")  # fmt: skip
             columns = (tn[start], a[start], m[start], h[start] * HOUR_US, lo, hi, total, count, t[last], v[last])
             unnest = ", ".join(f"%b::{x}[]" for x in types)
-            with conn.connection.driver_connection.cursor() as cur:
+            with array_cursor(conn.connection.driver_connection) as cur:
                 cur.execute(
                     sql.replace(f"VALUES ({', '.join([mark] * 10)})", f"SELECT * FROM unnest({unnest})"),
                     [PG_ARRAY[x](pg_array(c, x)) for c, x in zip(columns, types, strict=True)],
