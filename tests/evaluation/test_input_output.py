@@ -31,6 +31,7 @@ def test_miller_blair_two_sector_example():
     table = read_io_table(io.StringIO(MB_CSV), fmt="csv")
     assert table.sectors == ("1", "2") and table.final_demand_labels == ("final demand",)
     assert table.value_added_labels == ("增加值",) and table.imbalances == ()
+    assert table.balances_checked == ("inputs", "uses")
     r = analyse(table)
     np.testing.assert_allclose(r.A, [[0.15, 0.25], [0.20, 0.05]], atol=1e-15)
     np.testing.assert_allclose(r.L, [[1.254, 0.330], [0.264, 1.122]], atol=5e-4)
@@ -145,4 +146,5 @@ def test_single_region_frame_with_blank_cells_and_reordered_columns():
     )
     t = table_from_frame(frame)
     assert t.sectors == ("1", "2") and t.Z[0, 1] == 500 and t.value_added is None
+    assert t.balances_checked == ()  # no value added, output from the row totals: nothing to check
     np.testing.assert_allclose(t.output, [1000, 2000])

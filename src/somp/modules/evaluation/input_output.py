@@ -85,6 +85,7 @@ class IOTable:
     output: np.ndarray  # (n,) total output x
     imbalances: tuple[Imbalance, ...]  # found by make_table at the tolerance rtol
     rtol: float = DEFAULT_RTOL
+    balances_checked: tuple[str, ...] = ()  # "inputs" (needs value added), "uses" (needs total output)
 
     @property
     def multi_region(self) -> bool:
@@ -150,7 +151,8 @@ def make_table(
     if output is not None:
         for i in np.flatnonzero(~np.isclose(uses, x, rtol=rtol, atol=0)):
             found.append(Imbalance(*labels[i], "uses", float(x[i]), float(uses[i])))
-    return IOTable(regions, sectors, z, y, fd_labels, v, va_labels, x, tuple(found), rtol)
+    checked = (("inputs",) if v is not None else ()) + (("uses",) if output is not None else ())
+    return IOTable(regions, sectors, z, y, fd_labels, v, va_labels, x, tuple(found), rtol, checked)
 
 
 @dataclass(frozen=True)
