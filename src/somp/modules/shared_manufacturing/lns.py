@@ -1,0 +1,218 @@
+"""Large-neighbourhood search over the CP-SAT model (framework node 3.4). Pure: no database, no web
+framework.
+
+One step: choose a set of operations to relax, copy the model, fix every other operation to its
+machine and keep the order of those operations on each machine (their times stay free: relaxed
+operations can be inserted anywhere, fixed ones shift around them), hint the incumbent, solve the
+copy for a short limit. The copy contains the incumbent, so a step never loses it; better or equal
+schedules replace it (equal ones let the search drift across plateaus).
+
+Neighbourhoods (each kind keeps its own size, grown by 15 % after a step that proved its copy
+optimal, shrunk by 10 % after a timeout):
+
+- ``critical``: a stretch of a critical path (a chain without slack ending at the makespan, or at
+  a tardy job's end for tardiness) plus the operations running around it; changing the makespan
+  needs changing some operation on every such chain;
+- ``window``: operations with consecutive start times;
+- ``machines``: every operation of a few random machines;
+- ``jobs``: every operation of a few random jobs (random late jobs first when tardiness counts).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from somp.modules.shared_manufacturing.cpsat import CpSatModel, set_hint
+from somp.modules.shared_manufacturing.problem import (
+    Evaluation,
+    ObjectiveWeights,
+    Problem,
+    ScheduledOperation,
+    evaluate,
+)
+
+KINDS = ("critical", "jobs", "critical", "machines", "critical", "window")
+
+
+def critical_path(
+    problem: Problem,
+    ops: Sequence[ScheduledOperation],
+    rng: random.Random,
+    last: ScheduledOperation | None = None,
+) -> list[ScheduledOperation]:
+    """A chain of operations without slack ending at ``last`` (default: an operation that ends at
+    the makespan), last first: step to the job predecessor or the machine predecessor that ends
+    (plus transport or setup) exactly at the operation's start; ties broken at random."""
+    by_key = {(s.job, s.index): s for s in ops}
+    machine_prev = {}
+    by_machine: dict[int, list[ScheduledOperation]] = {}
+    for s in ops:
+        by_machine.setdefault(s.machine, []).append(s)
+    for seq in by_machine.values():
+        seq.sort(key=lambda s: s.start)
+        for a, b in zip(seq, seq[1:], strict=False):
+            machine_prev[(b.job, b.index)] = a
+    if last is None:
+        end = max(s.end for s in ops)
+        last = rng.choice([s for s in ops if s.end == end])
+    cur, path = last, [last]
+    while True:
+        tight = []
+        if cur.index > 0:
+            p = by_key[(cur.job, cur.index - 1)]
+            if p.end + problem.transport_time(p.machine, cur.machine) == cur.start:
+                tight.append(p)
+        p = machine_prev.get((cur.job, cur.index))
+        if p is not None:
+            fa = problem.jobs[p.job].operations[p.index].family
+            fb = problem.jobs[cur.job].operations[cur.index].family
+            if p.end + problem.setup_time(cur.machine, fa, fb) == cur.start:
+                tight.append(p)
+        if not tight:
+            return path
+        cur = rng.choice(tight)
+        path.append(cur)
+
+
+@dataclass
+class Lns:
+    model: CpSatModel
+    weights: ObjectiveWeights
+    incumbent: list[ScheduledOperation]
+    evaluation: Evaluation
+    seed: int = 0
+    workers: int = 1
+    deterministic: bool = False
+    iterations: int = 0
+    improvements: int = 0
+    history: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        n = self.model.n_ops
+        self.sizes = dict.fromkeys(KINDS, float(min(n, max(8, n // 6))))
+
+    @property
+    def problem(self) -> Problem:
+        return self.model.problem
+
+    def offer(self, ops: list[ScheduledOperation], ev: Evaluation | None = None) -> bool:
+        """Take ``ops`` as the incumbent if it is at least as good; True if it is strictly better."""
+        ev = ev or evaluate(self.problem, ops, self.weights)
+        better = ev.objective < self.evaluation.objective - 1e-9
+        if ev.objective <= self.evaluation.objective + 1e-9:
+            self.incumbent, self.evaluation = ops, ev
+        return better
+
+    def step(self, limit: float, used: float) -> float:
+        """One neighbourhood solved for at most ``limit``; returns the deterministic time it took."""
+        self.iterations += 1
+        kind = KINDS[self.iterations % len(KINDS)]
+        relaxed = self.neighbourhood(kind, max(2, int(self.sizes[kind])))
+        sub = self.fixed_copy(relaxed)
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.num_workers = self.workers
+        prm.random_seed = self.seed + self.iterations
+        if self.deterministic:
+            prm.max_deterministic_time = max(limit, 0.001)
+            if self.workers > 1:
+                prm.interleave_search = True
+        else:
+            prm.max_time_in_seconds = max(limit, 0.01)
+        code = solver.solve(sub)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and self.offer(self.model.read(solver)):
+            self.improvements += 1
+            self.history.append((round(used, 2), self.evaluation.objective))
+        size = self.sizes[kind]
+        n = self.model.n_ops
+        self.sizes[kind] = min(float(n), size * 1.15) if code == cp_model.OPTIMAL else max(4.0, size * 0.9)
+        return solver.response_proto.deterministic_time
+
+    def fixed_copy(self, relaxed: set[int]) -> cp_model.CpModel:
+        """The model with every operation outside ``relaxed`` kept on its machine and in its order."""
+        m, p = self.model, self.problem
+        sub = m.model.clone()
+        proto = sub.proto
+        by_machine: dict[int, list[ScheduledOperation]] = {}
+        for s in self.incumbent:
+            o = m.index[(s.job, s.index)]
+            if o in relaxed:
+                continue
+            by_machine.setdefault(s.machine, []).append(s)
+            if m.lits[o][0] is not None:
+                modes = p.jobs[s.job].operations[s.index].modes
+                for md, lit in zip(modes, m.lits[o], strict=True):
+                    v = int(md.machine == s.machine)
+                    proto.variables[lit.index].domain[:] = [v, v]
+        for mi, seq in by_machine.items():
+            seq.sort(key=lambda s: s.start)
+            for a, b in zip(seq, seq[1:], strict=False):
+                fa = p.jobs[a.job].operations[a.index].family
+                fb = p.jobs[b.job].operations[b.index].family
+                ct = proto.constraints.add().linear
+                ct.vars.extend([m.start[m.index[(b.job, b.index)]].index, m.start[m.index[(a.job, a.index)]].index])
+                ct.coeffs.extend([1, -1])
+                ct.domain.extend([(a.end - a.start) + p.setup_time(mi, fa, fb), cp_model.INT_MAX])
+        set_hint(sub, m.hint_values(self.incumbent))
+        return sub
+
+    def late_jobs(self) -> list[int]:
+        """Jobs with weighted tardiness, in a random order biased to the latest."""
+        ends = self.evaluation.job_ends
+        late = [
+            (j.weight * (ends[i] - j.due), i)
+            for i, j in enumerate(self.problem.jobs)
+            if j.due is not None and ends[i] > j.due and j.weight > 0
+        ]
+        return [i for _, i in sorted(late, key=lambda x: -x[0] * self.rng.random())]
+
+    def neighbourhood(self, kind: str, k: int) -> set[int]:
+        """Flat indexes of about ``k`` operations to relax."""
+        rng, ops, index = self.rng, self.incumbent, self.model.index
+        late = self.late_jobs() if self.weights.tardiness else []
+        if kind == "critical" and (self.weights.makespan or late):
+            last = None
+            if late and (not self.weights.makespan or rng.random() < 0.5):
+                j = late[0]
+                last = next(s for s in ops if s.job == j and s.index == len(self.problem.jobs[j].operations) - 1)
+            path = critical_path(self.problem, ops, rng, last)
+            if len(path) > k:
+                i = rng.randrange(len(path) - k + 1)
+                path = path[i : i + k]
+            out = {index[(s.job, s.index)] for s in path}
+            lo, hi = min(s.start for s in path), max(s.end for s in path)
+            mid = (lo + hi) / 2
+            for s in sorted(ops, key=lambda s: (abs((s.start + s.end) / 2 - mid), rng.random())):
+                if len(out) >= k:
+                    break
+                out.add(index[(s.job, s.index)])
+            return out
+        if kind == "window":
+            by_start = sorted(ops, key=lambda s: (s.start, s.job))
+            i = rng.randrange(max(1, len(by_start) - k + 1))
+            return {index[(s.job, s.index)] for s in by_start[i : i + k]}
+        if kind == "machines":
+            per: dict[int, list[int]] = {}
+            for s in ops:
+                per.setdefault(s.machine, []).append(index[(s.job, s.index)])
+            order = sorted(per)
+            rng.shuffle(order)
+            out: set[int] = set()
+            for mi in order:
+                if len(out) >= k:
+                    break
+                out.update(per[mi])
+            return out
+        jobs = list(range(len(self.problem.jobs)))
+        rng.shuffle(jobs)
+        out = set()
+        for j in [*late[:2], *jobs]:
+            if len(out) >= k:
+                break
+            out.update(index[(j, i)] for i in range(len(self.problem.jobs[j].operations)))
+        return out
