@@ -218,3 +218,16 @@ def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
         chunk_counts = sorted(s.scalars(select(ReadingChunk.count)))
     assert sorted(zip(after.asset.tolist(), after.times(), after.value.tolist(), strict=True)) == sorted(sent)
     assert after.ts.tolist() == sorted(before.ts.tolist()) and sum(chunk_counts) == 40
+
+
+def test_purging_a_tenant_removes_its_telemetry_and_nothing_else(db):
+    """The telemetry tables have no foreign keys to cascade: purge_tenant deletes a tenant's rows."""
+    t, a, _ = fleet(db)
+    other, oa, _ = fleet(db)
+    for tenant, asset in ((t, a), (other, oa)):
+        raw = batch([{"metric": "pressure", "ts": T0.isoformat(), "value": 7}])
+        assert ingest(db, Source(tenant.id, asset.id, "http"), raw).accepted == 1
+    service.purge_tenant(db, t.id)
+    for model in (ReadingChunk, HourlyRollup, IngestBatch):
+        assert count(db, model, Scope.tenant(t.id)) == 0
+        assert count(db, model, Scope.tenant(other.id)) == 1

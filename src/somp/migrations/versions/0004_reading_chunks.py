@@ -1,4 +1,5 @@
-"""telemetry: readings stored per series and hour (reading_chunks); PostgreSQL view readings
+"""telemetry: readings stored per series and hour (reading_chunks); PostgreSQL view readings;
+ingest_batches without the per-row tenant foreign key and its redundant index
 
 Revision ID: 0004_reading_chunks
 Revises: 0003_lifecycle
@@ -70,6 +71,9 @@ def upgrade() -> None:
     op.drop_table("readings")
     if bind.dialect.name == "postgresql":
         op.execute(VIEW)
+    with op.batch_alter_table("ingest_batches", schema=None) as batch_op:
+        batch_op.drop_index("ix_ingest_batches_tenant_id")
+        batch_op.drop_constraint("fk_ingest_batches_tenant_id_tenants", type_="foreignkey")
 
 
 def _sqlite_regroup(bind: sa.Connection) -> None:
@@ -99,6 +103,11 @@ def _sqlite_regroup(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    with op.batch_alter_table("ingest_batches", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            "fk_ingest_batches_tenant_id_tenants", "tenants", ["tenant_id"], ["id"], ondelete="CASCADE"
+        )
+        batch_op.create_index("ix_ingest_batches_tenant_id", ["tenant_id"], unique=False)
     if bind.dialect.name == "postgresql":
         op.execute("DROP VIEW IF EXISTS readings")
     op.create_table(

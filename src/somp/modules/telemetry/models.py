@@ -12,8 +12,8 @@ them into narrow rows (tenant_id, asset_id, metric_id, ts, value) for SQL users;
 little-endian int64 microseconds since the Unix epoch and float64 blobs. Chunks of one series and
 hour are merged into one by :func:`somp.modules.telemetry.service.compact_chunks`.
 
-Chunks carry ``tenant_id`` like every tenant-owned row, so the central tenant filter applies to
-reads, but no foreign keys: the ingest path checks the asset and metric of a batch once, in the
+Chunks (and accepted batch ids) carry ``tenant_id`` like every tenant-owned row, so the central
+tenant filter applies to reads, but no foreign keys: the ingest path checks the asset and metric of a batch once, in the
 tenant, before writing (see :mod:`somp.modules.telemetry.ingest`); deleting a tenant deletes its
 readings through :func:`somp.modules.telemetry.service.purge_tenant`.
 
@@ -107,12 +107,16 @@ class HourlyRollup(TenantOwned, Base):
 
 
 class IngestBatch(TenantOwned, Base):
-    """A batch accepted once: a re-sent batch (same id) is acknowledged and not stored again."""
+    """A batch accepted once: a re-sent batch (same id) is acknowledged and not stored again.
+
+    One row per accepted message, so like the chunks it has no foreign key (a per-row check of
+    the tenant cost about a third of the claim) and no index beyond its unique key."""
 
     __tablename__ = "ingest_batches"
     __table_args__ = (UniqueConstraint("tenant_id", "batch_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = _tenant_column()  # type: ignore[assignment]
     batch_id: Mapped[str] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(16))
     asset_id: Mapped[int | None] = mapped_column(IdType)

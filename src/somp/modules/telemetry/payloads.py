@@ -179,13 +179,15 @@ def decode_json(raw: bytes, now: dt.datetime) -> Columns:
     return out.columns()
 
 
+_SINGLE_KEYS = frozenset(("metric", "ts", "value", "asset"))
+
+
 def _single_columns(head: dict, raw: bytes) -> Columns:
     """One reading (the MQTT single-message hot path): checked on the dict already decoded when
     it has the plain shape, else decoded again with the schema for its exact error message."""
     metric, ts, value, asset = head.get("metric"), head.get("ts"), head.get("value"), head.get("asset")
     plain = (
-        len(head) <= 4
-        and head.keys() <= {"metric", "ts", "value", "asset"}
+        _SINGLE_KEYS.issuperset(head)
         and type(metric) is str
         and type(ts) in (int, float)
         and type(value) in (int, float)

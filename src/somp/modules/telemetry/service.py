@@ -22,7 +22,7 @@ from somp.core.service import apply_changes, get_or_404, list_page
 from somp.core.tenancy import Scope
 from somp.modules.assets.service import authenticate_device, get_asset
 from somp.modules.telemetry.chunks import HOUR_US, blob_times, blob_values, pg_times, pg_values
-from somp.modules.telemetry.models import DeadLetter, HourlyRollup, Metric, ReadingChunk
+from somp.modules.telemetry.models import DeadLetter, HourlyRollup, IngestBatch, Metric, ReadingChunk
 from somp.modules.telemetry.payloads import time_of, us_of
 
 BUCKET = re.compile(r"^(\d{1,4})(s|m|h|d)$")
@@ -300,6 +300,14 @@ def _merge_hour(session: Session, tenant_id: int, asset_id: int, metric_id: int,
     )  # fmt: skip
     session.flush()
     return gone
+
+
+def purge_tenant(db: Database, tenant_id: int) -> None:
+    """Remove every telemetry row of a tenant (these tables have no foreign keys to cascade)."""
+    with db.session(Scope.tenant(tenant_id)) as s:
+        for model in (ReadingChunk, HourlyRollup, IngestBatch, DeadLetter):
+            s.execute(delete(model).execution_options(synchronize_session=False))
+        s.commit()
 
 
 class DeviceAuthenticator:
