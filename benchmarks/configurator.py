@@ -18,7 +18,9 @@ Methods, timed on the same partial configurations and checked to give the same a
   on the same compiled model (so the baseline does not pay for rebuilding it);
 * ``explain`` — a minimal conflict set after adding one choice that cannot hold.
 
-Prints a table and writes ``benchmarks/results/configurator.json``.
+Each query is answered ``--repeat`` times (3) and its median kept (the baseline once: it takes
+seconds per query); the table shows medians and 90th percentiles over the queries. Prints a table
+and writes ``benchmarks/results/configurator.json``.
 
     .venv/bin/python benchmarks/configurator.py                 # 20 queries, baseline on 5
     .venv/bin/python benchmarks/configurator.py --queries 5 --baseline 2
@@ -130,10 +132,14 @@ def partial_configurations(cfg: Configurator, n: int, seed: int) -> list[dict[st
     return out
 
 
-def timed(fn, *args, **kw):
-    t = time.perf_counter()
-    result = fn(*args, **kw)
-    return result, (time.perf_counter() - t) * 1000
+def timed(fn, *args, repeat: int = 1, **kw):
+    """The result and the median wall time in ms of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn(*args, **kw)
+        times.append((time.perf_counter() - t) * 1000)
+    return result, statistics.median(times)
 
 
 def main() -> None:
@@ -141,6 +147,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--baseline", type=int, default=5, help="queries also answered by the per-value baseline")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per query (median) for all but the baseline")
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
 
@@ -150,7 +157,7 @@ def main() -> None:
 
     guided, solves, states = [], [], []
     for q in queries:
-        ans, ms = timed(cfg.valid_choices, q)
+        ans, ms = timed(cfg.valid_choices, q, repeat=args.repeat)
         assert ans.status is Status.ok
         guided.append(ms)
         solves.append(ans.solves)
@@ -168,11 +175,11 @@ def main() -> None:
         if not impossible:
             continue
         bad = {**q, rng.choice(impossible): True}
-        ans, ms = timed(cfg.validate, bad)
+        ans, ms = timed(cfg.validate, bad, repeat=args.repeat)
         assert ans.status is Status.conflict
         explain.append(ms)
         core_sizes.append(len(ans.conflict.items))
-    completion = [timed(cfg.complete, q)[1] for q in queries]
+    completion = [timed(cfg.complete, q, repeat=args.repeat)[1] for q in queries]
 
     def row(name, ms, n_solves):
         return {

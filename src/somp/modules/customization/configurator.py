@@ -41,8 +41,10 @@ from somp.modules.customization.offering import (
     Excludes,
     Offering,
     OfferingInvalid,
+    OptionGroup,
     PriceBreakdown,
     Requires,
+    Rule,
     compatibility_forbidden,
     describe_choice,
     describe_group,
@@ -129,34 +131,24 @@ class Configurator:
         self.offering = offering
         m = cp_model.CpModel()
         self._x = {c: m.new_bool_var(c) for c in offering.options}
-        # switches: (literal, item) for every group bound and rule, assumed true in every query
+        # switches: (literal, item) for every group bound and rule, assumed true in every query;
+        # _sources: the group or rule behind each switch, to rebuild a small model of a conflict
         self._switches: list[tuple[cp_model.IntVar, ConflictItem]] = []
+        self._sources: list[OptionGroup | Rule] = []
         for g in offering.groups:
             on = m.new_bool_var(f"group:{g.code}")
-            lits = [self._x[o.code] for o in g.options]
-            m.add_linear_constraint(sum(lits), g.min_choices, g.max_choices).only_enforce_if(on)
+            _post(m, self._x, offering, g, on)
             item = ConflictItem(ItemKind.group, g.code, describe_group(g, "zh"), describe_group(g, "en"))
             self._switches.append((on, item))
+            self._sources.append(g)
         for r in offering.rules:
             on = m.new_bool_var(f"rule:{r.code}")
-            enforce = [on, *(self._x[c] for c in r.when)]
-            if isinstance(r, Requires):
-                m.add_bool_or([self._x[c] for c in r.any_of]).only_enforce_if([*enforce, self._x[r.option]])
-            elif isinstance(r, Excludes):
-                m.add_bool_and([~self._x[c] for c in r.others]).only_enforce_if([*enforce, self._x[r.option]])
-            elif isinstance(r, AtMost):
-                m.add(sum(self._x[c] for c in r.options) <= r.k).only_enforce_if(enforce)
-            elif isinstance(r, AtLeast):
-                m.add(sum(self._x[c] for c in r.options) >= r.k).only_enforce_if(enforce)
-            elif isinstance(r, Compatibility):
-                # one clause per forbidden combination: a table constraint cannot take enforcement
-                # literals, and the tables of an offering are small
-                for row in compatibility_forbidden(offering, r):
-                    m.add_bool_or([~self._x[c] for c in row]).only_enforce_if(enforce)
+            _post(m, self._x, offering, r, on)
             item = ConflictItem(
                 ItemKind.rule, r.code, describe_rule(offering, r, "zh"), describe_rule(offering, r, "en")
             )
             self._switches.append((on, item))
+            self._sources.append(r)
         # price: integers in fen; a price effect's literal is the AND of its conditions
         self._price_terms: list[tuple[int, cp_model.IntVar]] = [
             (_fen(o.price), self._x[c]) for c, o in offering.options.items() if o.price
@@ -307,25 +299,74 @@ class Configurator:
 
     def _minimal_conflict(self, choice_lits) -> Conflict:
         items = self._switches + choice_lits
-        by_index = {lit.index: (lit, item) for lit, item in items}
-        core = items
+        by_index = {lit.index: k for k, (lit, _) in enumerate(items)}
+        core = list(range(len(items)))
         # an unsatisfiable core from the assumptions (sequential search only: one worker)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         m = self._model.clone()
         m.add_assumptions([lit for lit, _ in items])
         if solver.solve(m) == cp_model.INFEASIBLE:
-            core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()]
-        # deletion filter: an item whose removal keeps the rest infeasible is not needed
+            core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility())
+        # deletion filter on a small model holding only the core's groups and rules, each behind
+        # its own switch: an item whose removal keeps the rest infeasible is not needed; an
+        # infeasible trial's own core may drop several items at once
+        small = cp_model.CpModel()
+        x = _LazyVars(small)  # only the options the core mentions
+        lit_of: dict[int, cp_model.IntVar] = {}
+        for k in core:
+            if k < len(self._switches):
+                lit_of[k] = small.new_bool_var(f"on:{k}")
+                _post(small, x, self.offering, self._sources[k], lit_of[k])
+            else:
+                item = items[k][1]
+                lit_of[k] = x[item.code] if item.selected else ~x[item.code]
+        back = {lit.index: k for k, lit in lit_of.items()}
+        solver.parameters.cp_model_presolve = False
         i = 0
         while i < len(core):
             trial = core[:i] + core[i + 1 :]
-            if self._solve([lit for lit, _ in trial], hard=False) is None:
-                core = trial
+            trial_model = small.clone()
+            trial_model.add_assumptions([lit_of[k] for k in trial])
+            if solver.solve(trial_model) == cp_model.INFEASIBLE:
+                keep = {back[j] for j in solver.sufficient_assumptions_for_infeasibility()}
+                core = [k for k in trial if k in keep] if keep else trial
             else:
                 i += 1
-        order = {id(item): k for k, (_, item) in enumerate(items)}
-        return Conflict(tuple(sorted((item for _, item in core), key=lambda it: order[id(it)])))
+        return Conflict(tuple(items[k][1] for k in sorted(core)))
+
+
+class _LazyVars(dict):
+    def __init__(self, model: cp_model.CpModel):
+        super().__init__()
+        self.model = model
+
+    def __missing__(self, code: str):
+        self[code] = var = self.model.new_bool_var(code)
+        return var
+
+
+def _post(m: cp_model.CpModel, x: Mapping, offering: Offering, source, on) -> None:
+    """Add the constraints of one option group or rule to ``m``, enforced by the literal ``on``."""
+    if isinstance(source, OptionGroup):
+        lits = [x[o.code] for o in source.options]
+        m.add_linear_constraint(sum(lits), source.min_choices, source.max_choices).only_enforce_if(on)
+        return
+    r = source
+    enforce = [on, *(x[c] for c in r.when)]
+    if isinstance(r, Requires):
+        m.add_bool_or([x[c] for c in r.any_of]).only_enforce_if([*enforce, x[r.option]])
+    elif isinstance(r, Excludes):
+        m.add_bool_and([~x[c] for c in r.others]).only_enforce_if([*enforce, x[r.option]])
+    elif isinstance(r, AtMost):
+        m.add(sum(x[c] for c in r.options) <= r.k).only_enforce_if(enforce)
+    elif isinstance(r, AtLeast):
+        m.add(sum(x[c] for c in r.options) >= r.k).only_enforce_if(enforce)
+    elif isinstance(r, Compatibility):
+        # one clause per forbidden combination: a table constraint cannot take enforcement
+        # literals, and the tables of an offering are small
+        for row in compatibility_forbidden(offering, r):
+            m.add_bool_or([~x[c] for c in row]).only_enforce_if(enforce)
 
 
 def _fen(amount) -> int:
