@@ -16,6 +16,8 @@ Each figure is printed beside its baseline measured in the same run (medians of 
   figure; timed from the subscription to the last committed reading. 100-reading batch payloads,
   then single-reading payloads (messages/s). The benchmark starts its own Mosquitto on a free port
   with ``max_queued_messages 0`` (the packaged default keeps at most 1,000 per offline client).
+  MQTT 5 sessions, and the single-reading run again over MQTT 3.1.1 (paho decodes an MQTT 5
+  properties object for every PUBLISH, which costs about as much as the rest of its receive path).
 * **SQLite**: ``Ingestor.ingest_many`` (decode, check, dedupe, store, roll up, commit) of
   1,000-reading payloads into a file database, beside executemany of the same rows.
 * **Aggregate query**: 1-hour buckets over 30 days of 1 Hz data for one asset metric (2.59 M rows)
@@ -283,19 +285,28 @@ def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("mosquitto did not start")
 
 
-def mqtt_drain(url: str, tokens: list[str], port: int, messages: int, size: int, run: int) -> tuple[float, float]:
+def mqtt_drain(
+    url: str, tokens: list[str], port: int, messages: int, size: int, run: int, protocol: int = 5
+) -> tuple[float, float]:
     """(readings/s, messages/s) of ``somp ingest mqtt`` draining ``messages`` queued messages."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    client_id = f"bench-{run}-{size}"
+    client_id = f"bench-{run}-{size}-{protocol}"
     topic = "bench/+/telemetry"
     # 1. create the persistent session, then leave
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if protocol == 5:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    else:  # a persistent 3.1.1 session
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                        clean_session=False)  # fmt: skip
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
-    c.connect("127.0.0.1", port, clean_start=True, properties=props)
+    if protocol == 5:
+        c.connect("127.0.0.1", port, clean_start=True, properties=props)
+    else:
+        c.connect("127.0.0.1", port)
     c.loop_start()
     c.subscribe(topic, qos=1)[1]
     time.sleep(0.3)
@@ -327,7 +338,7 @@ def mqtt_drain(url: str, tokens: list[str], port: int, messages: int, size: int,
     pub.loop_stop()
     # 3. drain
     cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--port", str(port), "--topic", topic]
-    cmd += ["--client-id", client_id, "--report-every", "0"]
+    cmd += ["--client-id", client_id, "--report-every", "0", "--protocol", str(protocol)]
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below; not a pipe: a full one would block its logging
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     want = base + messages * size
@@ -474,6 +485,8 @@ def main() -> None:
                 res.setdefault("mqtt_batch", []).append(r)
                 _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run)
                 res.setdefault("mqtt_single", []).append(m)
+                _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run, protocol=311)
+                res.setdefault("mqtt_single_311", []).append(m)
             if "sqlite" in only:
                 full, raw = sqlite_ingest(args.sqlite_rows, tmp, run)
                 res.setdefault("sqlite", []).append(full)
@@ -497,8 +510,9 @@ def main() -> None:
 
     line("raw binary COPY, narrow rows, no index, commit every 5,000 (baseline)", "copy", "rows/s", "", None)
     line("HTTP bulk, 1,000 readings/request, PostgreSQL", "http", "readings/s", ">= 250,000; ratio >= 0.25", copy)
-    line("MQTT, 100-reading payloads, PostgreSQL", "mqtt_batch", "readings/s", ">= 250,000; ratio >= 0.25", copy)
-    line("MQTT, single-reading payloads, PostgreSQL", "mqtt_single", "messages/s", ">= 20,000", copy)
+    line("MQTT 5, 100-reading payloads, PostgreSQL", "mqtt_batch", "readings/s", ">= 250,000; ratio >= 0.25", copy)
+    line("MQTT 5, single-reading payloads, PostgreSQL", "mqtt_single", "messages/s", ">= 20,000", None)
+    line("MQTT 3.1.1, single-reading payloads, PostgreSQL", "mqtt_single_311", "messages/s", ">= 20,000", None)
     line("SQLite executemany, narrow rows, no index (baseline)", "sqlite_executemany", "rows/s", "", None)
     line("SQLite ingest path", "sqlite", "readings/s", ">= 300,000", med.get("sqlite_executemany"))
     if "aggregate_rollup_ms" in med:
