@@ -20,6 +20,15 @@ PURE_ENGINES = [
     "modules/lifecycle/rul.py",
     "modules/lifecycle/rul_data.py",
     "modules/lifecycle/rul_features.py",
+    "modules/telemetry/chunks.py",
+    "modules/telemetry/payloads.py",
+    "modules/evaluation/mcda.py",
+    "modules/evaluation/input_output.py",
+    "modules/evaluation/io_tables.py",
+    "modules/evaluation/indicators.py",
+    "modules/evaluation/batch_scoring.py",
+    "modules/evaluation/carbon.py",
+    "modules/evaluation/regional.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 
