@@ -21,6 +21,8 @@ from somp.modules.customization.configurator import (
 from somp.modules.customization.offering import (
     AtLeast,
     AtMost,
+    Attribute,
+    Bound,
     Compatibility,
     Excludes,
     Offering,
@@ -115,6 +117,16 @@ def compressor() -> Offering:
             Excludes("small_desiccant", "desiccant", ("m22",)),
             Excludes("kit_included", "spare_kit", ("full_care", "availability")),
             AtLeast("big_needs_dryer", 1, ("refrig", "desiccant"), when=("m55",)),
+        ),
+        attributes=(
+            Attribute("air_flow", "排气量", "air flow", "m³/min", {"m22": D("3.6"), "m37": D("6.2"), "m55": D("9.8")}),
+            Attribute(
+                "power",
+                "装机功率",
+                "installed power",
+                "kW",
+                {"m22": D(22), "m37": D(37), "m55": D(55), "refrig": D("1.5"), "desiccant": D("0.8")},
+            ),
         ),
         price_effects=(
             PriceEffect(
@@ -233,6 +245,27 @@ def test_conflict_messages_are_bilingual(cfg):
     assert cfg.explain(chose("m37")) is None
 
 
+def test_numeric_requirement_picks_a_big_enough_motor(cfg):
+    c = cfg.complete({}, requirements={"air_flow": (D(6), None)})
+    assert set(c.selected) == {"m37", "basic", "basic_care"} and c.price.total == D("118000.00")
+    assert c.attributes == {"air_flow": D("6.2"), "power": D(37)}
+    v = cfg.valid_choices({}, requirements={"air_flow": (D(6), None), "power": (None, D(50))})
+    assert v.states["m22"] is OptionState.impossible and v.states["m55"] is OptionState.impossible
+    assert v.states["m37"] is OptionState.required
+
+
+def test_numeric_requirement_conflict_names_the_requirement(cfg):
+    # one motor only (group), the customer chose 22 kW, and 22 kW gives 3.6 m3/min < 6
+    c = cfg.explain(chose("m22"), requirements={"air_flow": (6, None)})
+    assert {(i.kind.value, i.code) for i in c.items} == {
+        ("group", "motor"),
+        ("choice", "m22"),
+        ("requirement", "air_flow"),
+    }
+    assert "客户要求排气量不低于 6 m³/min" in c.message("zh")
+    assert "customer requires air flow at least 6 m³/min" in c.message("en")
+
+
 def test_invalid_offerings_and_queries_are_refused(cfg):
     with pytest.raises(OfferingInvalid, match="more than two decimal places"):
         Offering("x", "x", "x", D("1.001"), (OptionGroup("g", "g", "g", (Option("a", "a", "a"),)),))
@@ -244,6 +277,10 @@ def test_invalid_offerings_and_queries_are_refused(cfg):
         Offering("x", "x", "x", D(1), (OptionGroup("g", "g", "g", (Option("a", "a", "a"), Option("a", "b", "b"))),))
     with pytest.raises(OfferingInvalid, match="unknown options"):
         cfg.validate({"nope": True})
+    with pytest.raises(OfferingInvalid, match="unknown attribute"):
+        cfg.validate({}, requirements={"noise": (None, 70)})
+    with pytest.raises(OfferingInvalid, match="decimals"):
+        cfg.validate({}, requirements={"air_flow": (D("6.0001"), None)})
 
 
 # ---- random offerings against brute-force enumeration -------------------------------------------
@@ -258,9 +295,10 @@ def random_offering(rng: random.Random, n_groups: int = 4) -> Offering:
         lo, hi = rng.choice([(1, 1), (0, 1), (0, n), (1, 2)])
         groups.append(OptionGroup(f"g{g}", f"组{g}", f"group {g}", opts, lo, hi))
     single = [g for g in groups if g.single]
+    weight = Attribute("w", "重量", "weight", "kg", {c: D(rng.randint(-2, 6)) for c in codes}, D(rng.randint(0, 3)))
     rules = []
     for k in range(rng.randint(3, 7)):
-        kind = rng.choice(["requires", "excludes", "atmost", "atleast", "table"])
+        kind = rng.choice(["requires", "excludes", "atmost", "atleast", "table", "bound"])
         when = tuple(rng.sample(codes, 1)) if rng.random() < 0.3 else ()
         a = rng.choice(codes)
         others = tuple(rng.sample([c for c in codes if c != a], rng.randint(1, 2)))
@@ -268,6 +306,10 @@ def random_offering(rng: random.Random, n_groups: int = 4) -> Offering:
             rules.append(Requires(f"r{k}", a, others, when))
         elif kind == "excludes":
             rules.append(Excludes(f"r{k}", a, others, when))
+        elif kind == "bound":
+            lo = D(rng.randint(0, 6)) if rng.random() < 0.6 else None
+            hi = D(rng.randint(6, 14)) if lo is None or rng.random() < 0.5 else None
+            rules.append(Bound(f"r{k}", "w", lo, hi, when))
         elif kind in ("atmost", "atleast"):
             opts = tuple(rng.sample(codes, 3))
             cls = AtMost if kind == "atmost" else AtLeast
@@ -278,13 +320,28 @@ def random_offering(rng: random.Random, n_groups: int = 4) -> Offering:
             rules.append(
                 Compatibility(f"r{k}", (ga.code, gb.code), tuple(rng.sample(combos, len(combos) // 2 + 1)), when)
             )
-    return Offering("rnd", "随机", "random", D(0), tuple(groups), tuple(rules))
+    return Offering("rnd", "随机", "random", D(0), tuple(groups), tuple(rules), attributes=(weight,))
 
 
-def holds(off: Offering, item, sel: frozenset[str]) -> bool:
+def weight_of(off: Offering, sel) -> D:
+    a = off.attribute("w")
+    return a.base + sum((v for c, v in a.values.items() if c in sel), D(0))
+
+
+def random_requirement(rng: random.Random):
+    if rng.random() < 0.5:
+        return None
+    return {"w": (D(rng.randint(0, 8)), None) if rng.random() < 0.5 else (None, D(rng.randint(3, 12)))}
+
+
+def holds(off: Offering, item, sel: frozenset[str], requirements=None) -> bool:
     """Whether one group bound, rule or choice holds for a full selection (independent checker)."""
     if item.kind is ItemKind.choice:
         return (item.code in sel) == item.selected
+    if item.kind is ItemKind.requirement:
+        low, high = requirements[item.code]
+        w = weight_of(off, sel)
+        return (low is None or w >= low) and (high is None or w <= high)
     if item.kind is ItemKind.group:
         g = off.group(item.code)
         return g.min_choices <= sum(o.code in sel for o in g.options) <= g.max_choices
@@ -299,6 +356,9 @@ def holds(off: Offering, item, sel: frozenset[str]) -> bool:
         return sum(c in sel for c in r.options) <= r.k
     if isinstance(r, AtLeast):
         return sum(c in sel for c in r.options) >= r.k
+    if isinstance(r, Bound):
+        w = weight_of(off, sel)
+        return (r.low is None or w >= r.low) and (r.high is None or w <= r.high)
     # a table: every combination of the chosen options of its groups is an allowed row
     picked = [[o.code for o in off.group(g).options if o.code in sel] for g in r.groups]
     return all(row in r.allowed for row in itertools.product(*picked))
@@ -314,8 +374,8 @@ def structural_items(cfg: Configurator):
     return [item for _, item in cfg._switches]
 
 
-def choice_items(cfg: Configurator, choices):
-    return [item for _, item in cfg._choice_literals(choices)]
+def choice_items(cfg: Configurator, choices, requirements=None):
+    return [item for _, item in cfg._choice_literals(choices)] + [item for _, item in cfg._requirements(requirements)]
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -327,12 +387,18 @@ def test_valid_choices_match_brute_force_enumeration(seed):
     valid = [s for s in all_selections(off) if all(holds(off, it, s) for it in rules)]
     for _ in range(4):
         choices = {c: rng.random() < 0.4 for c in rng.sample(list(off.options), rng.randint(0, 3))}
-        completions = [s for s in valid if all((c in s) == v for c, v in choices.items())]
-        answer = cfg.valid_choices(choices)
+        req = random_requirement(rng)
+        reqs = choice_items(cfg, {}, req)
+        completions = [
+            s
+            for s in valid
+            if all((c in s) == v for c, v in choices.items()) and all(holds(off, it, s, req) for it in reqs)
+        ]
+        answer = cfg.valid_choices(choices, requirements=req)
         if not completions:
             assert answer.status is Status.conflict
             continue
-        assert answer.states == cfg.valid_choices(choices, method="per_value").states
+        assert answer.states == cfg.valid_choices(choices, method="per_value", requirements=req).states
         for c, state in answer.states.items():
             seen = {c in s for s in completions}
             if c in choices:
@@ -345,7 +411,7 @@ def test_valid_choices_match_brute_force_enumeration(seed):
                 }[frozenset(seen)]
                 assert state is expected, (seed, choices, c)
         cheapest = min(sum((off.options[c].price for c in s), D(0)) for s in completions)
-        assert cfg.complete(choices).price.total == cheapest
+        assert cfg.complete(choices, requirements=req).price.total == cheapest
 
 
 @pytest.mark.parametrize("seed", range(15))
@@ -357,17 +423,18 @@ def test_conflict_sets_are_infeasible_and_minimal_by_enumeration(seed):
     checked = 0
     for _ in range(30):
         choices = {c: rng.random() < 0.6 for c in rng.sample(list(off.options), rng.randint(2, 6))}
-        items = structural_items(cfg) + choice_items(cfg, choices)
-        if any(all(holds(off, it, s) for it in items) for s in selections):
-            assert cfg.validate(choices).status is Status.ok
+        req = random_requirement(rng)
+        items = structural_items(cfg) + choice_items(cfg, choices, req)
+        if any(all(holds(off, it, s, req) for it in items) for s in selections):
+            assert cfg.validate(choices, req).status is Status.ok
             continue
-        conflict = cfg.validate(choices).conflict
+        conflict = cfg.validate(choices, req).conflict
         core = list(conflict.items)
         assert core and set(core) <= set(items)
-        assert not any(all(holds(off, it, s) for it in core) for s in selections)  # infeasible
+        assert not any(all(holds(off, it, s, req) for it in core) for s in selections)  # infeasible
         for drop in core:  # minimal: without any one item the rest can be satisfied
             rest = [it for it in core if it is not drop]
-            assert any(all(holds(off, it, s) for it in rest) for s in selections), (seed, drop)
+            assert any(all(holds(off, it, s, req) for it in rest) for s in selections), (seed, drop)
         checked += 1
         if checked == 3:
             break

@@ -30,13 +30,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ortools.sat.python import cp_model
 
 from somp.modules.customization.offering import (
+    ATTRIBUTE_PLACES,
     FEN,
     AtLeast,
     AtMost,
+    Bound,
     Compatibility,
     Excludes,
     Offering,
@@ -45,7 +48,10 @@ from somp.modules.customization.offering import (
     PriceBreakdown,
     Requires,
     Rule,
+    attribute_values,
+    check_bound,
     compatibility_forbidden,
+    describe_bound,
     describe_choice,
     describe_group,
     describe_rule,
@@ -53,6 +59,7 @@ from somp.modules.customization.offering import (
 )
 
 Choices = Mapping[str, bool]  # option code -> chosen (True) or ruled out (False) by the customer
+Requirements = Mapping[str, tuple]  # attribute code -> (low or None, high or None), Decimal-like
 
 
 class Status(enum.StrEnum):
@@ -77,6 +84,7 @@ class ItemKind(enum.StrEnum):
     rule = "rule"
     group = "group"
     choice = "choice"
+    requirement = "requirement"  # a customer's numeric requirement (code: the attribute)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,7 @@ class Completion:
     selected: tuple[str, ...] = ()  # option codes, in the offering's order
     price: PriceBreakdown | None = None
     conflict: Conflict | None = None
+    attributes: dict[str, Decimal] | None = None  # numeric attributes of the completion
 
 
 @dataclass(frozen=True)
@@ -165,26 +174,28 @@ class Configurator:
 
     # ---- queries --------------------------------------------------------------------------------
 
-    def validate(self, choices: Choices) -> Validation:
-        """Whether the choices can be completed into a valid configuration; if not, why (minimal)."""
-        lits = self._choice_literals(choices)
-        if self._solve([lit for lit, _ in lits]) is not None:
+    def validate(self, choices: Choices, requirements: Requirements | None = None) -> Validation:
+        """Whether the choices (and numeric requirements) can be completed into a valid
+        configuration; if not, why (a minimal conflicting set)."""
+        lits, reqs = self._choice_literals(choices), self._requirements(requirements)
+        if self._solve([lit for lit, _ in lits], reqs=reqs) is not None:
             return Validation(Status.ok)
-        return Validation(Status.conflict, self._minimal_conflict(lits))
+        return Validation(Status.conflict, self._minimal_conflict(lits, reqs))
 
-    def explain(self, choices: Choices) -> Conflict | None:
-        """A minimal conflicting set of rules, group bounds and choices, or None if there is none."""
-        return self.validate(choices).conflict
+    def explain(self, choices: Choices, requirements: Requirements | None = None) -> Conflict | None:
+        """A minimal conflicting set of rules, group bounds, choices and requirements, or None."""
+        return self.validate(choices, requirements).conflict
 
     def complete(
         self,
         choices: Choices,
         objective: Objective = Objective.cheapest,
         preferences: Mapping[str, int] | None = None,
+        requirements: Requirements | None = None,
     ) -> Completion:
         """The cheapest completion, or with ``Objective.preferred`` the one with the highest total
         preference weight (``preferences``: option code -> integer weight), cheapest among those."""
-        lits = self._choice_literals(choices)
+        lits, reqs = self._choice_literals(choices), self._requirements(requirements)
         price_fen = sum(a * v for a, v in self._price_terms)
         if objective is Objective.preferred:
             weights = dict(preferences or {})
@@ -193,23 +204,27 @@ class Configurator:
                 raise OfferingInvalid(f"preferences name unknown options {sorted(unknown)}")
             big = sum(abs(a) for a, _ in self._price_terms) + 1
             goal = big * sum(w * self._x[c] for c, w in weights.items()) - price_fen
-            solver = self._solve([lit for lit, _ in lits], maximize=goal)
+            solver = self._solve([lit for lit, _ in lits], maximize=goal, reqs=reqs)
         else:
-            solver = self._solve([lit for lit, _ in lits], minimize=price_fen)
+            solver = self._solve([lit for lit, _ in lits], minimize=price_fen, reqs=reqs)
         if solver is None:
-            return Completion(Status.conflict, conflict=self._minimal_conflict(lits))
+            return Completion(Status.conflict, conflict=self._minimal_conflict(lits, reqs))
         selected = tuple(c for c, v in self._x.items() if solver.boolean_value(v))
-        return Completion(Status.ok, selected, price(self.offering, selected))
+        return Completion(
+            Status.ok, selected, price(self.offering, selected), attributes=attribute_values(self.offering, selected)
+        )
 
     def price(self, selected: Iterable[str]) -> PriceBreakdown:
         return price(self.offering, selected)
 
-    def valid_choices(self, choices: Choices, method: str = "guided") -> ValidChoices:
+    def valid_choices(
+        self, choices: Choices, method: str = "guided", requirements: Requirements | None = None
+    ) -> ValidChoices:
         """For each option, whether it is still possible to choose it and to leave it out.
 
         ``method="guided"`` (default) finds solutions that cover values not yet seen;
         ``method="per_value"`` is the naive baseline: one feasibility solve per (option, value)."""
-        lits = self._choice_literals(choices)
+        lits, reqs = self._choice_literals(choices), self._requirements(requirements)
         base = [lit for lit, _ in lits]
         fixed = {c: bool(v) for c, v in choices.items()}
         open_codes = [c for c in self._x if c not in fixed]
@@ -217,21 +232,21 @@ class Configurator:
         solves = 0
         if method == "per_value":
             solves += 1
-            if self._solve(base) is None:
-                return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits))
+            if self._solve(base, reqs=reqs) is None:
+                return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits, reqs))
             for c in open_codes:
                 for value in (True, False):
                     solves += 1
-                    if self._solve([*base, self._x[c] if value else ~self._x[c]]) is not None:
+                    if self._solve([*base, self._x[c] if value else ~self._x[c]], reqs=reqs) is not None:
                         can[c].add(value)
         elif method == "guided":
             need = None
             while True:
                 solves += 1
-                solver = self._solve(base, need=need)
+                solver = self._solve(base, need=need, reqs=reqs)
                 if solver is None:
                     if need is None:
-                        return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits))
+                        return ValidChoices(Status.conflict, {}, solves, self._minimal_conflict(lits, reqs))
                     break  # no solution reaches any of the values not yet seen: they are impossible
                 for c in open_codes:
                     can[c].add(bool(solver.boolean_value(self._x[c])))
@@ -270,14 +285,28 @@ class Configurator:
             out.append((self._x[c] if v else ~self._x[c], item))
         return out
 
-    def _solve(self, fixed, minimize=None, maximize=None, need=None, hard=True) -> cp_model.CpSolver | None:
-        """Solve a copy of the compiled model with the literals ``fixed`` true; None when infeasible.
+    def _requirements(self, requirements: Requirements | None) -> list[tuple[Bound, ConflictItem]]:
+        out = []
+        for code, (low, high) in (requirements or {}).items():
+            low = None if low is None else Decimal(low)
+            high = None if high is None else Decimal(high)
+            bound = Bound(f"requirement:{code}", code, low, high)
+            check_bound(self.offering, bound)
+            zh = "客户要求" + describe_bound(self.offering, code, low, high, "zh")
+            en = "customer requires " + describe_bound(self.offering, code, low, high, "en")
+            out.append((bound, ConflictItem(ItemKind.requirement, code, zh, en)))
+        return out
 
-        ``hard``: every group bound and rule holds (else only those whose switch is in ``fixed``).
+    def _solve(self, fixed, minimize=None, maximize=None, need=None, reqs=()) -> cp_model.CpSolver | None:
+        """Solve a copy of the compiled model (every group bound and rule on) with the literals
+        ``fixed`` true and the requirements ``reqs`` posted; None when infeasible.
+
         ``need``: (variable, value) pairs of which at least one must hold (all hinted)."""
-        m = (self._hard if hard else self._model).clone()
+        m = self._hard.clone()
         if fixed:
             m.add_bool_and(fixed)
+        for bound, _ in reqs:
+            _post(m, self._x, self.offering, bound, None)
         if need:
             m.add_bool_or([v if value else ~v for v, value in need])
             for v, value in need:
@@ -297,14 +326,20 @@ class Configurator:
             return None
         raise RuntimeError(f"CP-SAT returned {solver.status_name(status)}")  # pragma: no cover
 
-    def _minimal_conflict(self, choice_lits) -> Conflict:
-        items = self._switches + choice_lits
+    def _minimal_conflict(self, choice_lits, reqs=()) -> Conflict:
+        m = self._model.clone()
+        req_lits = []
+        for k, (bound, item) in enumerate(reqs):
+            on = m.new_bool_var(f"requirement:{k}")
+            _post(m, self._x, self.offering, bound, on)
+            req_lits.append((on, item))
+        items = self._switches + choice_lits + req_lits
+        sources = [*self._sources, *([None] * len(choice_lits)), *(b for b, _ in reqs)]
         by_index = {lit.index: k for k, (lit, _) in enumerate(items)}
         core = list(range(len(items)))
         # an unsatisfiable core from the assumptions (sequential search only: one worker)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
-        m = self._model.clone()
         m.add_assumptions([lit for lit, _ in items])
         if solver.solve(m) == cp_model.INFEASIBLE:
             core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility())
@@ -315,9 +350,9 @@ class Configurator:
         x = _LazyVars(small)  # only the options the core mentions
         lit_of: dict[int, cp_model.IntVar] = {}
         for k in core:
-            if k < len(self._switches):
+            if sources[k] is not None:
                 lit_of[k] = small.new_bool_var(f"on:{k}")
-                _post(small, x, self.offering, self._sources[k], lit_of[k])
+                _post(small, x, self.offering, sources[k], lit_of[k])
             else:
                 item = items[k][1]
                 lit_of[k] = x[item.code] if item.selected else ~x[item.code]
@@ -347,13 +382,14 @@ class _LazyVars(dict):
 
 
 def _post(m: cp_model.CpModel, x: Mapping, offering: Offering, source, on) -> None:
-    """Add the constraints of one option group or rule to ``m``, enforced by the literal ``on``."""
+    """Add the constraints of one option group or rule to ``m``, enforced by the literal ``on``
+    (None: unconditionally, but for the rule's ``when``)."""
     if isinstance(source, OptionGroup):
         lits = [x[o.code] for o in source.options]
         m.add_linear_constraint(sum(lits), source.min_choices, source.max_choices).only_enforce_if(on)
         return
     r = source
-    enforce = [on, *(x[c] for c in r.when)]
+    enforce = [*([on] if on is not None else []), *(x[c] for c in r.when)]
     if isinstance(r, Requires):
         m.add_bool_or([x[c] for c in r.any_of]).only_enforce_if([*enforce, x[r.option]])
     elif isinstance(r, Excludes):
@@ -362,6 +398,15 @@ def _post(m: cp_model.CpModel, x: Mapping, offering: Offering, source, on) -> No
         m.add(sum(x[c] for c in r.options) <= r.k).only_enforce_if(enforce)
     elif isinstance(r, AtLeast):
         m.add(sum(x[c] for c in r.options) >= r.k).only_enforce_if(enforce)
+    elif isinstance(r, Bound):
+        a = offering.attribute(r.attribute)
+        scale = 10**ATTRIBUTE_PLACES
+        expr = sum(int(v * scale) * x[c] for c, v in a.values.items())
+        low = -(2**62) if r.low is None else int((r.low - a.base) * scale)
+        high = 2**62 if r.high is None else int((r.high - a.base) * scale)
+        ct = m.add_linear_constraint(expr, low, high)
+        if enforce:
+            ct.only_enforce_if(enforce)
     elif isinstance(r, Compatibility):
         # one clause per forbidden combination: a table constraint cannot take enforcement
         # literals, and the tables of an offering are small

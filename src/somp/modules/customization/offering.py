@@ -11,6 +11,9 @@ multi-choice of add-ons), rules and price effects:
 * :class:`Compatibility` — a table of the allowed combinations of some single-choice groups (a
   group left empty, when it is optional, is not constrained by the table);
 * :class:`AtMost` / :class:`AtLeast` — a bound on how many of some options are chosen;
+* :class:`Bound` — a range for a numeric :class:`Attribute` of the configuration: a base value plus
+  the values of the chosen options (air flow in m3/min, power in kW, weight...); customers state
+  their numeric requirements the same way (``requirements=`` of the configurator's queries);
 * every rule may carry ``when``: option codes that must all be chosen for the rule to hold (a
   conditional rule);
 * :class:`PriceEffect` — a surcharge (amount > 0) or a discount (amount < 0) applied when all of its
@@ -108,7 +111,32 @@ class AtLeast:
     name_en: str = ""
 
 
-Rule = Requires | Excludes | Compatibility | AtMost | AtLeast
+@dataclass(frozen=True)
+class Bound:
+    code: str
+    attribute: str
+    low: Decimal | None = None
+    high: Decimal | None = None
+    when: tuple[str, ...] = ()
+    name_zh: str = ""
+    name_en: str = ""
+
+
+Rule = Requires | Excludes | Compatibility | AtMost | AtLeast | Bound
+
+ATTRIBUTE_PLACES = 3  # numeric attributes and bounds: at most 3 decimals (solved as integers x 1000)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A numeric property of a configuration: ``base`` plus the ``values`` of the chosen options."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    values: Mapping[str, Decimal]  # option code -> contribution
+    base: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,7 @@ class Offering:
     groups: tuple[OptionGroup, ...]
     rules: tuple[Rule, ...] = ()
     price_effects: tuple[PriceEffect, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
     options: dict[str, Option] = field(init=False, repr=False, compare=False)
     group_of: dict[str, OptionGroup] = field(init=False, repr=False, compare=False)
 
@@ -149,6 +178,12 @@ class Offering:
         for g in self.groups:
             if g.code == code:
                 return g
+        raise KeyError(code)
+
+    def attribute(self, code: str) -> Attribute:
+        for a in self.attributes:
+            if a.code == code:
+                return a
         raise KeyError(code)
 
 
@@ -184,6 +219,8 @@ def _check(off: Offering) -> None:
             known(r.options, f"rule {r.code!r}")
             if not 0 <= r.k <= len(r.options):
                 raise OfferingInvalid(f"rule {r.code!r}: k must be between 0 and the number of options")
+        elif isinstance(r, Bound):
+            check_bound(off, r)
         elif isinstance(r, Compatibility):
             for gc in r.groups:
                 if gc not in groups or not groups[gc].single:
@@ -195,6 +232,13 @@ def _check(off: Offering) -> None:
                     raise OfferingInvalid(f"rule {r.code!r}: row {row} does not match groups {r.groups}")
         else:  # pragma: no cover - the Rule union is closed
             raise OfferingInvalid(f"unknown rule type {type(r).__name__}")
+    attrs = [a.code for a in off.attributes]
+    if len(set(attrs)) != len(attrs):
+        raise OfferingInvalid(f"attribute codes must be unique: {attrs}")
+    for a in off.attributes:
+        known(a.values, f"attribute {a.code!r}")
+        for v in (a.base, *a.values.values()):
+            _places(v, f"attribute {a.code}")
     for p in off.price_effects:
         known(p.when, f"price effect {p.code!r}")
         if not p.when:
@@ -209,6 +253,29 @@ def _money(amount: Decimal, what: str, signed: bool = False) -> None:
         raise OfferingInvalid(f"{what} has more than two decimal places (fen): {amount}")
     if not signed and amount < 0:
         raise OfferingInvalid(f"{what} is negative: {amount}")
+
+
+def check_bound(off: Offering, r: Bound) -> None:
+    if r.attribute not in {a.code for a in off.attributes}:
+        raise OfferingInvalid(f"bound {r.code!r} names unknown attribute {r.attribute!r}")
+    if r.low is None and r.high is None:
+        raise OfferingInvalid(f"bound {r.code!r} has neither a low nor a high value")
+    for v in (r.low, r.high):
+        if v is not None:
+            _places(v, f"bound {r.code}")
+    if r.low is not None and r.high is not None and r.low > r.high:
+        raise OfferingInvalid(f"bound {r.code!r}: low {r.low} > high {r.high}")
+
+
+def _places(v: Decimal, what: str) -> None:
+    if not isinstance(v, Decimal) or not v.is_finite() or v != round(v, ATTRIBUTE_PLACES):
+        raise OfferingInvalid(f"{what}: {v!r} must be a finite Decimal with at most {ATTRIBUTE_PLACES} decimals")
+
+
+def attribute_values(off: Offering, selected: Iterable[str]) -> dict[str, Decimal]:
+    """Each attribute's value for a set of chosen options."""
+    chosen = set(selected)
+    return {a.code: a.base + sum((v for c, v in a.values.items() if c in chosen), Decimal(0)) for a in off.attributes}
 
 
 def compatibility_forbidden(off: Offering, rule: Compatibility) -> list[tuple[str, ...]]:
@@ -279,6 +346,8 @@ def describe_rule(off: Offering, rule: Rule, lang: str) -> str:
     elif isinstance(rule, AtLeast):
         b = _names(off, rule.options, lang, _AND)
         text = f"{b}中至少选择 {rule.k} 项" if zh else f"at least {rule.k} of {b}"
+    elif isinstance(rule, Bound):
+        text = describe_bound(off, rule.attribute, rule.low, rule.high, lang)
     else:
         gs = [off.group(g) for g in rule.groups]
         g = (_AND if zh else {"en": " / "})[lang].join(x.name_zh if zh else x.name_en for x in gs)
@@ -288,6 +357,18 @@ def describe_rule(off: Offering, rule: Rule, lang: str) -> str:
         cond = _names(off, rule.when, lang, _AND if zh else {"en": " and "})
         text = f"当选择{cond}时，{text}" if zh else f"when {cond} is chosen, {text}"
     return text
+
+
+def describe_bound(off: Offering, attribute: str, low, high, lang: str) -> str:
+    a = off.attribute(attribute)
+    name = a.name_zh if lang == "zh" else a.name_en
+    if low is not None and high is not None:
+        return (
+            f"{name}须在 {low} 到 {high} {a.unit}之间" if lang == "zh" else f"{name} between {low} and {high} {a.unit}"
+        )
+    if low is not None:
+        return f"{name}不低于 {low} {a.unit}" if lang == "zh" else f"{name} at least {low} {a.unit}"
+    return f"{name}不超过 {high} {a.unit}" if lang == "zh" else f"{name} at most {high} {a.unit}"
 
 
 def describe_group(group: OptionGroup, lang: str) -> str:
