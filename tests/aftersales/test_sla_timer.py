@@ -168,3 +168,12 @@ def test_critical_tickets_run_around_the_clock():
 def test_events_must_start_with_opened():
     with pytest.raises(ValueError, match="opened"):
         evaluate(TERMS, "P2", ev((t(9, 29, 9), "responded")), now=t(9, 29, 10))
+
+
+def test_deadlines_near_the_end_of_the_stored_years_need_no_later_data():
+    cal = china_calendar()
+    dec30 = dt.datetime(2026, 12, 30, 17, tzinfo=CST)  # Wednesday
+    assert cal.add(dec30, 3600) == dt.datetime(2026, 12, 30, 18, tzinfo=CST)
+    assert cal.working_seconds(dec30, dt.datetime(2027, 1, 1, tzinfo=CST)) == 9 * 3600  # 1 h + Thursday 8 h
+    with pytest.raises(CalendarNotCovered):
+        cal.add(dt.datetime(2026, 12, 31, 17, tzinfo=CST), 2 * 3600)  # runs into 2027

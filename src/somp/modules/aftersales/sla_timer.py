@@ -129,8 +129,7 @@ class WorkingCalendar:
         day = start.astimezone(self.zone).date()
         if self._overnight:  # an interval of the day before may run past midnight
             day -= dt.timedelta(days=1)
-        last = end.astimezone(self.zone).date()
-        while day <= last:
+        while _local(day, dt.time(0), self.zone) < end:  # days that begin before the end
             for a, b in self.hours_on(day):
                 s = _local(day, a, self.zone)
                 e = _local(day + dt.timedelta(days=1) if b <= a else day, b, self.zone)  # 00:00 end: midnight
@@ -151,13 +150,13 @@ class WorkingCalendar:
         t, left = _utc(start), float(seconds)
         if left <= 0:
             return t
-        for _ in range(horizon_days // 7 + 1):
-            for s, e in self.intervals(t, t + dt.timedelta(days=7)):
+        for _ in range(horizon_days):  # a day at a time: never reads a day it does not need
+            for s, e in self.intervals(t, t + dt.timedelta(days=1)):
                 span = (e - s).total_seconds()
                 if span >= left:
                     return s + dt.timedelta(seconds=left)
                 left -= span
-            t += dt.timedelta(days=7)
+            t += dt.timedelta(days=1)
         raise ValueError(f"no {seconds} s of working time within {horizon_days} days of {start}")
 
 
