@@ -319,6 +319,13 @@ class DeviceAuthenticator:
         self._cache: dict[str, tuple[float, tuple[int, int] | None]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, token: str) -> tuple[bool, tuple[int, int] | None]:
+        """(known, device) from the cache only: no database call, so an event loop may ask."""
+        hit = self._cache.get(digest(token))
+        if hit and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def __call__(self, token: str) -> tuple[int, int] | None:
         key = digest(token)
         hit = self._cache.get(key)
