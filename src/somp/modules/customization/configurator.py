@@ -2,14 +2,16 @@
 product-service combination design). Pure: no database, no web framework.
 
 :class:`Configurator` compiles an :class:`~somp.modules.customization.offering.Offering` once into a
-CP-SAT model: one Boolean per option; every group bound and every rule is a constraint enforced by
-its own *switch* literal (plus the rule's ``when`` options); one Boolean per price effect, equal to
-the AND of its conditions. A query clones that model, adds the customer's choices and the switches
-as *assumptions* and solves it with one worker, so nothing is rebuilt per query:
+CP-SAT model: one Boolean per option; every group bound and every rule (numeric ``Bound`` s
+included) is a constraint enforced by its own *switch* literal (plus the rule's ``when`` options);
+one Boolean per price effect, equal to the AND of its conditions. Two copies are kept: switches
+fixed on (for queries) and switches free (for explanations). A query clones the first, fixes the
+customer's choices, posts the customer's numeric requirements and solves with one worker, so the
+offering is never recompiled:
 
 * :meth:`Configurator.validate` — can the partial configuration still be completed?
 * :meth:`Configurator.complete` — the cheapest completion, or the preferred one (maximum preference
-  weight, then cheapest);
+  weight, then cheapest), with its price and attribute values;
 * :meth:`Configurator.valid_choices` — for every option not fixed by the customer, whether it can
   still be chosen and whether it can still be left out. Solution-guided: every solution found
   proves the values it takes; the next solve requires at least one value not yet proven and hints
@@ -17,12 +19,13 @@ as *assumptions* and solves it with one worker, so nothing is rebuilt per query:
   solves instead of one per (option, value) (``method="per_value"``, the baseline of
   benchmarks/configurator.py);
 * :meth:`Configurator.explain` — when the choices cannot all hold, a *minimal* conflicting set of
-  rules, group bounds and choices: CP-SAT's ``sufficient_assumptions_for_infeasibility`` gives an
-  unsatisfiable core, which is shrunk by deletion (drop an item; keep it dropped if the rest is
-  still infeasible). Removing any one item of the result makes the rest satisfiable.
+  group bounds, rules, choices and requirements: the switches and choices are solved as
+  assumptions and CP-SAT's ``sufficient_assumptions_for_infeasibility`` gives an unsatisfiable core;
+  a deletion filter on a small model of the core's constraints then drops every item whose removal
+  keeps the rest infeasible. Removing any one item of the result makes the rest satisfiable.
 
 Prices in the solver are integers in fen (0.01 CNY); the reported prices are recomputed with
-``Decimal`` by :func:`~somp.modules.customization.offering.price`.
+``Decimal`` by :func:`~somp.modules.customization.offering.price`. Measured figures: docs/pss.md.
 """
 
 from __future__ import annotations
@@ -302,7 +305,7 @@ class Configurator:
         ``fixed`` true and the requirements ``reqs`` posted; None when infeasible.
 
         ``need``: (variable, value) pairs of which at least one must hold (all hinted)."""
-        m = self._hard.clone()
+        m = _copy(self._hard)
         if fixed:
             m.add_bool_and(fixed)
         for bound, _ in reqs:
@@ -327,7 +330,7 @@ class Configurator:
         raise RuntimeError(f"CP-SAT returned {solver.status_name(status)}")  # pragma: no cover
 
     def _minimal_conflict(self, choice_lits, reqs=()) -> Conflict:
-        m = self._model.clone()
+        m = self._model.clone() if reqs else _copy(self._model)  # a clone can take new variables
         req_lits = []
         for k, (bound, item) in enumerate(reqs):
             on = m.new_bool_var(f"requirement:{k}")
@@ -361,7 +364,7 @@ class Configurator:
         i = 0
         while i < len(core):
             trial = core[:i] + core[i + 1 :]
-            trial_model = small.clone()
+            trial_model = _copy(small)
             trial_model.add_assumptions([lit_of[k] for k in trial])
             if solver.solve(trial_model) == cp_model.INFEASIBLE:
                 keep = {back[j] for j in solver.sufficient_assumptions_for_infeasibility()}
@@ -369,6 +372,15 @@ class Configurator:
             else:
                 i += 1
         return Conflict(tuple(items[k][1] for k in sorted(core)))
+
+
+def _copy(model: cp_model.CpModel) -> cp_model.CpModel:
+    """A copy of the model's protobuf for one solve: constraints, hints and assumptions can be
+    added (variables are referred to by index), new variables cannot. ``CpModel.clone`` also
+    rebuilds a Python object per variable, which costs more than the solve here (measured)."""
+    m = cp_model.CpModel()
+    m.proto.CopyFrom(model.proto)
+    return m
 
 
 class _LazyVars(dict):
