@@ -66,6 +66,8 @@ def test_subscription_is_prorated_by_days():
     half = invoice_lines(sub, SEPT, active_from=dt.date(2025, 9, 16))  # 15 of 30 days
     assert amounts(half) == [("subscription", D("1500.00"))]
     assert "15/30" in half[0].text_en
+    assert invoice_lines(sub, SEPT, active_to=dt.date(2025, 9, 1)) == []  # ended before September
+    assert half[0].quantity == D("0.5000")
     # 10 of 31 days: 1000 x 10/31 = 322.580... -> 322.58
     assert amounts(invoice_lines(Subscription(D(1000)), Period.month(2025, 10), active_to=dt.date(2025, 10, 11))) == [
         ("subscription", D("322.58"))

@@ -125,6 +125,8 @@ def invoice_lines(
             ]
         return []
     share_days = _active_days(period, active_from, active_to)
+    if share_days == 0 and isinstance(model, Subscription | AvailabilityBased):
+        return []  # the contract does not run in this period
     if isinstance(model, Subscription):
         return [_fee_line("subscription", "订阅服务费", "subscription fee", model.fee_per_period, share_days, period)]
     if isinstance(model, PayPerUse):
@@ -171,10 +173,10 @@ def _fee_line(code, zh, en, fee: Decimal, days: int, period: Period) -> InvoiceL
         code,
         f"{zh}（按 {days}/{period.days} 天折算）",
         f"{en} (prorated {days}/{period.days} days)",
-        share,
+        share.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),  # shown; the amount uses the exact share
         "period",
         money(fee),
-        money(fee * share),
+        money(fee * days / period.days),
     )
 
 
