@@ -371,11 +371,11 @@ def all_selections(off: Offering):
 
 
 def structural_items(cfg: Configurator):
-    return [item for _, item in cfg._switches]
+    return cfg.items()
 
 
 def choice_items(cfg: Configurator, choices, requirements=None):
-    return [item for _, item in cfg._choice_literals(choices)] + [item for _, item in cfg._requirements(requirements)]
+    return cfg.items(choices, requirements)[len(cfg.items()) :]
 
 
 @pytest.mark.parametrize("seed", range(15))

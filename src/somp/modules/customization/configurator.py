@@ -220,6 +220,15 @@ class Configurator:
     def price(self, selected: Iterable[str]) -> PriceBreakdown:
         return price(self.offering, selected)
 
+    def items(self, choices: Choices | None = None, requirements: Requirements | None = None) -> list[ConflictItem]:
+        """Every item a conflict can name for this query: group bounds, rules, then the choices and
+        requirements (what an explanation is drawn from)."""
+        return [
+            *(item for _, item in self._switches),
+            *(item for _, item in self._choice_literals(choices or {})),
+            *(item for _, item in self._requirements(requirements)),
+        ]
+
     def valid_choices(
         self, choices: Choices, method: str = "guided", requirements: Requirements | None = None
     ) -> ValidChoices:
