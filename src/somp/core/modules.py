@@ -30,6 +30,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "somp.modules.telemetry",
     "somp.modules.lifecycle",
     "somp.modules.shared_manufacturing",
+    "somp.modules.evaluation",
 )
 
 

@@ -1,9 +1,19 @@
 """Statistical evaluation (framework nodes 1.3.1-1.3.4, 统计评价): enterprise maturity, input-output
 measurement, sustainability and regional evaluation.
 
-This session holds the pure engines only (no database, API or pages yet): :mod:`.mcda` (weights and
-rankings), :mod:`.input_output` and :mod:`.io_tables` (input-output tables), :mod:`.indicators`
-(indicator systems as data, scoring, maturity levels), :mod:`.batch_scoring` (many enterprises at
-once), :mod:`.carbon` (scope 1/2/3 footprint) and
-:mod:`.regional` (regional indicators and rankings). docs/evaluation.md describes them.
+Pure engines (no database or web framework): :mod:`.mcda` (weights and rankings), :mod:`.input_output`
+and :mod:`.io_tables` (input-output tables), :mod:`.indicators` (indicator systems as data, scoring,
+maturity levels), :mod:`.batch_scoring` (many enterprises at once), :mod:`.carbon` (scope 1/2/3
+footprint) and :mod:`.regional` (regional indicators and rankings). :mod:`.cli` runs them on files
+(``somp evaluate ...``). docs/evaluation.md describes them.
 """
+
+from somp.core.modules import ModuleManifest
+
+MANIFEST = ModuleManifest(
+    name="evaluation",
+    framework=("1.3.1", "1.3.2", "1.3.3", "1.3.4"),
+    label="nav.evaluation",
+    cli="somp.modules.evaluation.cli:app",
+    cli_name="evaluate",
+)
