@@ -29,6 +29,12 @@ PURE_ENGINES = [
     "modules/evaluation/batch_scoring.py",
     "modules/evaluation/carbon.py",
     "modules/evaluation/regional.py",
+    "modules/customization/offering.py",
+    "modules/customization/configurator.py",
+    "modules/pss/kano.py",
+    "modules/pss/qfd.py",
+    "modules/pss/pricing.py",
+    "modules/aftersales/sla_timer.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 
