@@ -286,32 +286,33 @@ def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
 
 
 def mqtt_drain(
-    url: str, tokens: list[str], port: int, messages: int, size: int, run: int, protocol: int = 5
-) -> tuple[float, float]:
-    """(readings/s, messages/s) of ``somp ingest mqtt`` draining ``messages`` queued messages."""
+    url: str, tokens: list[str], port: int, messages: int, size: int, run: int, protocol: int = 5,
+    subscribers: int = 1,
+) -> tuple[float, float]:  # fmt: skip
+    """(readings/s, messages/s) of ``somp ingest mqtt`` draining ``messages`` queued messages; with
+    ``subscribers`` > 1, that many processes share one MQTT shared subscription (``$share/...``)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    client_id = f"bench-{run}-{size}-{protocol}"
-    topic = "bench/+/telemetry"
-    # 1. create the persistent session, then leave
-    if protocol == 5:
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    else:  # a persistent 3.1.1 session
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
-                        clean_session=False)  # fmt: skip
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 3600
-    if protocol == 5:
-        c.connect("127.0.0.1", port, clean_start=True, properties=props)
-    else:
-        c.connect("127.0.0.1", port)
-    c.loop_start()
-    c.subscribe(topic, qos=1)[1]
-    time.sleep(0.3)
-    c.disconnect()
-    c.loop_stop()
+    ids = [f"bench-{run}-{size}-{protocol}-{subscribers}-{k}" for k in range(subscribers)]
+    topic = "bench/+/telemetry" if subscribers == 1 else "$share/somp/bench/+/telemetry"
+    # 1. create the persistent sessions, then leave
+    for client_id in ids:
+        if protocol == 5:
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 3600
+            c.connect("127.0.0.1", port, clean_start=True, properties=props)
+        else:  # a persistent 3.1.1 session
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                            clean_session=False)  # fmt: skip
+            c.connect("127.0.0.1", port)
+        c.loop_start()
+        c.subscribe(topic, qos=1)[1]
+        time.sleep(0.3)
+        c.disconnect()
+        c.loop_stop()
     # 2. queue the messages
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{run}-{size}")
     pub.max_inflight_messages_set(1000)
@@ -321,9 +322,10 @@ def mqtt_drain(
     base = count_readings(url)
     infos = []
     for i in range(messages):
-        n = run * 10_000_000 + size * 100_000_000 + i
+        n = run * 10_000_000 + size * 100_000_000 + subscribers * 1_000_000_000 + protocol * 10_000_000_000 + i
         if size == 1:
-            ts = T0 + 20_000_000 + run * 1_000_000 + i  # distinct across runs: not a re-sent message
+            variant = run * 8 + (protocol == 311) * 4 + subscribers  # distinct across runs and variants:
+            ts = T0 + 20_000_000 + variant * 1_000_000 + i  # not a re-sent message
             payload = orjson.dumps({"metric": METRICS[i % 5], "ts": ts, "value": 7.5})
         else:
             payload = body(n, size, T0 + 30_000_000 + (n % 100_000) * 100)
@@ -337,32 +339,40 @@ def mqtt_drain(
     pub.disconnect()
     pub.loop_stop()
     # 3. drain
-    cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--port", str(port), "--topic", topic]
-    cmd += ["--client-id", client_id, "--report-every", "0", "--protocol", str(protocol)]
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below; not a pipe: a full one would block its logging
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    procs, logs = [], []
+    for client_id in ids:
+        cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--port", str(port)]
+        cmd += ["--topic", topic, "--client-id", client_id, "--report-every", "0", "--protocol", str(protocol)]
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below; not a pipe: a full one would block its logging
+        logs.append(log)
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log))
     want = base + messages * size
     try:
-        # timed from the subscription (the process start, imports included, is not ingest)
+        # timed from the subscriptions (the process start, imports included, is not ingest)
         spawned = time.perf_counter()
-        while True:
-            log.seek(0)
-            if b"subscribed to" in log.read():
-                start = time.perf_counter()
-                break
-            if proc.poll() is not None or time.perf_counter() - spawned > 60:
+        waiting = set(range(subscribers))
+        while waiting:
+            for k in list(waiting):
+                logs[k].seek(0)
+                if b"subscribed to" in logs[k].read():
+                    waiting.discard(k)
+            if any(p.poll() is not None for p in procs) or time.perf_counter() - spawned > 60:
                 raise RuntimeError("MQTT subscriber did not start")
             time.sleep(0.01)
+        start = time.perf_counter()
         while count_readings(url) < want:  # a sum over chunk rows: cheap, not a scan of readings
-            if proc.poll() is not None or time.perf_counter() - start > 600:
-                log.seek(0)
-                raise RuntimeError("MQTT drain failed or timed out:\n" + log.read().decode()[-3000:])
+            if any(p.poll() is not None for p in procs) or time.perf_counter() - start > 600:
+                logs[0].seek(0)
+                raise RuntimeError("MQTT drain failed or timed out:\n" + logs[0].read().decode()[-3000:])
             time.sleep(0.05)
         secs = time.perf_counter() - start
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+        for log in logs:
+            log.close()
     return messages * size / secs, messages / secs
 
 
@@ -487,6 +497,8 @@ def main() -> None:
                 res.setdefault("mqtt_single", []).append(m)
                 _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run, protocol=311)
                 res.setdefault("mqtt_single_311", []).append(m)
+                _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run, protocol=311, subscribers=2)
+                res.setdefault("mqtt_single_311_x2", []).append(m)
             if "sqlite" in only:
                 full, raw = sqlite_ingest(args.sqlite_rows, tmp, run)
                 res.setdefault("sqlite", []).append(full)
@@ -513,6 +525,7 @@ def main() -> None:
     line("MQTT 5, 100-reading payloads, PostgreSQL", "mqtt_batch", "readings/s", ">= 250,000; ratio >= 0.25", copy)
     line("MQTT 5, single-reading payloads, PostgreSQL", "mqtt_single", "messages/s", ">= 20,000", None)
     line("MQTT 3.1.1, single-reading payloads, PostgreSQL", "mqtt_single_311", "messages/s", ">= 20,000", None)
+    line("MQTT 3.1.1, single readings, 2 subscribers ($share)", "mqtt_single_311_x2", "messages/s", ">= 20,000", None)
     line("SQLite executemany, narrow rows, no index (baseline)", "sqlite_executemany", "rows/s", "", None)
     line("SQLite ingest path", "sqlite", "readings/s", ">= 300,000", med.get("sqlite_executemany"))
     if "aggregate_rollup_ms" in med:
