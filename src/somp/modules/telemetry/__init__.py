@@ -1,5 +1,5 @@
 """Telemetry: the product-service database of readings (framework node 2.2.1): ingest over HTTP,
-MQTT, files and OPC UA; narrow append-only storage with hourly roll-ups; bucketed queries."""
+MQTT, files and OPC UA; append-only storage per series and hour with hourly roll-ups; bucketed queries."""
 
 from somp.core.modules import ModuleManifest
 

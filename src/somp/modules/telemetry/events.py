@@ -19,6 +19,6 @@ class SeriesSpan(BaseModel):
 
 class ReadingsStored(DomainEvent):
     """Readings of a tenant were committed (one event per tenant per ingest transaction), so that
-    monitoring can evaluate them as they arrive without polling the readings table."""
+    monitoring can evaluate them as they arrive without polling the stored readings."""
 
     spans: list[SeriesSpan]
