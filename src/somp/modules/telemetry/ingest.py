@@ -139,6 +139,7 @@ class Ingestor:
         self.db = db
         self._metrics = _Metrics()
         self._lock = threading.Lock()
+        self._ones: dict[int, np.ndarray] = {}
 
     # ---------------------------------------------------------------- public
 
@@ -243,7 +244,7 @@ class Ingestor:
                     outcomes[i].error = f"this device sends for asset {mine}, not {stray}"
                     continue
                 n = len(it.columns)
-                out[i] = np.full(n, aid, np.int64) if n > 1 else np.array([aid], np.int64)
+                out[i] = np.full(n, aid, np.int64) if n > 1 else self._one(aid)
                 continue
             ids = []
             for n, sn in enumerate(it.columns.asset):
@@ -258,6 +259,16 @@ class Ingestor:
             else:
                 out[i] = np.array(ids, dtype=np.int64)
         return out
+
+    def _one(self, asset_id: int) -> np.ndarray:
+        """A shared read-only one-element array of an asset id (single-reading messages)."""
+        a = self._ones.get(asset_id)
+        if a is None:
+            if len(self._ones) > 100_000:
+                self._ones.clear()
+            a = self._ones[asset_id] = np.array([asset_id], np.int64)
+            a.flags.writeable = False
+        return a
 
     def _resolve_metrics(
         self, conn: Connection, items: list[Item], outcomes: list[Outcome], index: list[int], dry_run: bool = False

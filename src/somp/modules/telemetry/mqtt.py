@@ -126,6 +126,7 @@ class MqttIngest:
         self.options = options or MqttOptions()
         self.ingestor = Ingestor(db)
         self.authenticate = DeviceAuthenticator(db)
+        self._sources: dict[str, tuple[float, Source | None]] = {}
         self.stats = Stats()
         self._level = token_level(self.options.topic)
         self._cond = threading.Condition()
@@ -253,18 +254,30 @@ class MqttIngest:
             if rec.qos > 0 and rec.generation == generation:
                 self.client.ack(rec.mid, rec.qos)
 
+    def _source_of(self, topic: str) -> Source | None:
+        token = _token(topic, self._level)
+        parsed = parse_token(token) if token else None
+        device = self.authenticate(token) if parsed and parsed[0] == "dev" else None
+        return None if device is None else Source(device[0], device[1], "mqtt")
+
     def store(self, received: list[_Received]) -> None:
         """Decode, authenticate and store messages in one transaction (refused ones as dead letters)."""
         now = utcnow()
         items: list[Item] = []
+        sources = self._sources
+        clock = time.monotonic()
         for rec in received:
-            token = _token(rec.topic, self._level)
-            parsed = parse_token(token) if token else None
-            device = self.authenticate(token) if parsed and parsed[0] == "dev" else None
-            if device is None:
+            # the sender of each topic, remembered as long as the authenticator caches its token
+            hit = sources.get(rec.topic)
+            if hit is None or hit[0] < clock:
+                hit = (clock + self.authenticate.seconds, self._source_of(rec.topic))
+                if len(sources) > 100_000:
+                    sources.clear()
+                sources[rec.topic] = hit
+            source = hit[1]
+            if source is None:
                 items.append(Item(Source(None, None, "mqtt"), None, rec.payload, "unknown or revoked device token"))
                 continue
-            source = Source(device[0], device[1], "mqtt")
             try:
                 items.append(Item(source, decode_json(rec.payload, now), rec.payload))
             except PayloadError as exc:
