@@ -14,6 +14,7 @@ MANIFEST = ModuleManifest(
     name="evaluation",
     framework=("1.3.1", "1.3.2", "1.3.3", "1.3.4"),
     label="nav.evaluation",
+    models="somp.modules.evaluation.models",
     cli="somp.modules.evaluation.cli:app",
     cli_name="evaluate",
 )

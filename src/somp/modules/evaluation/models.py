@@ -1,0 +1,139 @@
+"""Records of enterprise maturity evaluation (framework node 1.3.1): indicator systems (versioned YAML
+documents), evaluations of an enterprise against one system version with their self-assessment ->
+evaluator-review workflow, the answer per indicator with its source and evidence, and the stored
+result (score, maturity level, coverage).
+
+Evaluators read these rows across tenants (``__evaluation_visible__``; the evaluator view is
+read-only, the service writes a review in the platform view after checking the evaluator's
+permission). Platform systems (the built-in default) have ``tenant_id`` NULL and are read by every
+tenant through the service (:func:`somp.modules.evaluation.service.visible_systems`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Double, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from somp.core.database import JSON, Base, IdType, TenantOwned, Timestamped, UTCDateTime, tenant_fk, tenant_key, utcnow
+from somp.core.identity import str_enum
+
+
+class EvaluationStatus(enum.StrEnum):
+    """draft -> self_assessed (the enterprise submits) -> under_review (an evaluator takes it) ->
+    reviewed, or returned (to the enterprise, which answers again and resubmits)."""
+
+    draft = "draft"
+    self_assessed = "self_assessed"
+    under_review = "under_review"
+    reviewed = "reviewed"
+    returned = "returned"
+
+
+class AnswerSource(enum.StrEnum):
+    """Where an indicator value came from (shown beside every figure)."""
+
+    questionnaire = "questionnaire"  # 问卷: the enterprise's answer
+    uploaded = "uploaded"  # 填报: a figure the enterprise uploaded (financial statement...)
+    computed = "computed"  # 平台计算: computed from the tenant's platform data
+
+
+class IndicatorSystemRecord(TenantOwned, Base):
+    """One version of an indicator system: the YAML document as given, and what identifies it.
+
+    A row is never changed: an edited system is a new version (a new row); ``content_hash`` is the
+    engine's hash of the canonical content (:attr:`IndicatorSystem.content_hash`).
+    ``tenant_id`` NULL: a platform system, visible to every tenant."""
+
+    __tablename__ = "evaluation_systems"
+    __tenant_optional__ = True
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluation_systems"),
+        UniqueConstraint("tenant_id", "code", "version"),
+        Index("ix_evaluation_systems_hash", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    code: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(16))
+    framework: Mapped[str] = mapped_column(String(20), default="")
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)  # the YAML text (dump_system of the validated system)
+    indicators: Mapped[int] = mapped_column(default=0)
+    levels: Mapped[int] = mapped_column(default=0)
+    builtin: Mapped[bool] = mapped_column(default=False)  # shipped with somp (data/maturity_default.yaml)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class EvaluationRecord(TenantOwned, Timestamped, Base):
+    """An evaluation of the enterprise (the tenant) against one system version, for a period.
+
+    ``system_id`` is a plain foreign key (not a tenant one): the system may be the platform's. The
+    system's code, version and content hash are copied so the evaluation says what it used even if
+    read alone. The result fields hold the last computation (``result``: the engine's full output)."""
+
+    __tablename__ = "evaluations"
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluations"),
+        Index("ix_evaluations_tenant_status", "tenant_id", "status"),
+        Index("ix_evaluations_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("evaluation_systems.id"), index=True)
+    system_code: Mapped[str] = mapped_column(String(80))
+    system_version: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]  # exclusive
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[EvaluationStatus] = mapped_column(
+        str_enum(EvaluationStatus, "evaluation_status"), default=EvaluationStatus.draft
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    review_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Double)  # 0-100, None when no indicator has data
+    level: Mapped[int | None]  # maturity level reached (0: none); None until computed
+    coverage: Mapped[float | None] = mapped_column(Double)  # weight share of indicators with data
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EvaluationAnswer(TenantOwned, Base):
+    """The value of one indicator in one evaluation. ``value`` NULL is missing (never scored as 0);
+    ``evidence`` lists attachments by name and sha256 digest: [{"name", "sha256", "size"}]."""
+
+    __tablename__ = "evaluation_answers"
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluation_answers"),
+        UniqueConstraint("evaluation_id", "indicator_code"),
+        tenant_fk("evaluation_id", "evaluations", ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(IdType)
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    value: Mapped[float | None] = mapped_column(Double)
+    source: Mapped[AnswerSource] = mapped_column(str_enum(AnswerSource, "evaluation_answer_source"))
+    note: Mapped[str | None] = mapped_column(Text)  # the enterprise's comment, or why a computed value is missing
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # computed: numerator, denominator...
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
