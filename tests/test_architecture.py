@@ -34,6 +34,7 @@ PURE_ENGINES = [
     "modules/pss/kano.py",
     "modules/pss/qfd.py",
     "modules/pss/pricing.py",
+    "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
