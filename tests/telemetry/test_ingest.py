@@ -218,6 +218,15 @@ def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
         chunk_counts = sorted(s.scalars(select(ReadingChunk.count)))
     assert sorted(zip(after.asset.tolist(), after.times(), after.value.tolist(), strict=True)) == sorted(sent)
     assert after.ts.tolist() == sorted(before.ts.tolist()) and sum(chunk_counts) == 40
+    with db.session(Scope.tenant(t.id)) as s:
+        assert set(s.scalars(select(HourlyRollup.chunks))) == {1}  # the roll-ups count the chunks
+    # a late reading for a compacted hour makes a new chunk; the periodic job merges it
+    raw = batch([{"metric": "temperature", "ts": (T0 + dt.timedelta(seconds=1)).isoformat(), "value": -1}])
+    assert ingest(db, Source(t.id, a.id, "mqtt"), raw).accepted == 1
+    assert count(db, ReadingChunk) == 5
+    service.compact_tick(db, T0 + dt.timedelta(hours=3))
+    assert count(db, ReadingChunk) == 4
+    assert service.compact_chunks(db, before=T0 + dt.timedelta(hours=3)) == (0, 0)  # nothing left
 
 
 def test_purging_a_tenant_removes_its_telemetry_and_nothing_else(db):

@@ -1,5 +1,6 @@
 """telemetry: readings stored per series and hour (reading_chunks); PostgreSQL view readings;
-ingest_batches without the per-row tenant foreign key and its redundant index
+ingest_batches without the per-row tenant foreign key and its redundant index; chunk counts in
+the hourly roll-ups
 
 Revision ID: 0004_reading_chunks
 Revises: 0003_lifecycle
@@ -74,6 +75,12 @@ def upgrade() -> None:
     with op.batch_alter_table("ingest_batches", schema=None) as batch_op:
         batch_op.drop_index("ix_ingest_batches_tenant_id")
         batch_op.drop_constraint("fk_ingest_batches_tenant_id_tenants", type_="foreignkey")
+    with op.batch_alter_table("readings_hourly", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("chunks", sa.Integer(), server_default=sa.text("1"), nullable=False))
+        batch_op.create_index(
+            "ix_readings_hourly_uncompacted", ["bucket"], unique=False,
+            postgresql_where=sa.text("chunks > 1"), sqlite_where=sa.text("chunks > 1"),
+        )  # fmt: skip
 
 
 def _sqlite_regroup(bind: sa.Connection) -> None:
@@ -103,6 +110,9 @@ def _sqlite_regroup(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    with op.batch_alter_table("readings_hourly", schema=None) as batch_op:
+        batch_op.drop_index("ix_readings_hourly_uncompacted")
+        batch_op.drop_column("chunks")
     with op.batch_alter_table("ingest_batches", schema=None) as batch_op:
         batch_op.create_foreign_key(
             "fk_ingest_batches_tenant_id_tenants", "tenants", ["tenant_id"], ["id"], ondelete="CASCADE"

@@ -15,4 +15,5 @@ MANIFEST = ModuleManifest(
     api="somp.modules.telemetry.api:router",
     cli="somp.modules.telemetry.cli:app",
     cli_name="ingest",
+    periodic="somp.modules.telemetry.service:compact_tick",
 )

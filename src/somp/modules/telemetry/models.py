@@ -19,7 +19,8 @@ readings through :func:`somp.modules.telemetry.service.purge_tenant`.
 
 ``readings_hourly`` is kept up to date in the same transaction as every batch (upsert of the
 batch's per-hour min/max/sum/count/last), so hourly and coarser aggregates never read chunks, and
-chunks can be deleted after the retention period while the roll-ups stay.
+chunks can be deleted after the retention period while the roll-ups stay. It also counts the
+chunks of each series-hour, so compaction finds its work through a small partial index.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Double, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ARRAY, DateTime, Double, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somp.core.database import Base, IdType, TenantOwned, UTCDateTime, utcnow
@@ -91,7 +92,12 @@ class HourlyRollup(TenantOwned, Base):
     """Per asset, metric and UTC hour: min, max, sum, count and the last value."""
 
     __tablename__ = "readings_hourly"
-    __table_args__ = (UniqueConstraint("asset_id", "metric_id", "bucket"),)
+    __table_args__ = (
+        UniqueConstraint("asset_id", "metric_id", "bucket"),
+        # the series-hours stored in more than one chunk: what compaction has left to do
+        Index("ix_readings_hourly_uncompacted", "bucket", postgresql_where=text("chunks > 1"),
+              sqlite_where=text("chunks > 1")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = _tenant_column()  # type: ignore[assignment]
@@ -104,6 +110,7 @@ class HourlyRollup(TenantOwned, Base):
     count: Mapped[int] = mapped_column(IdType)
     last_ts: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_value: Mapped[float] = mapped_column(Double)
+    chunks: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))  # rows in reading_chunks
 
 
 class IngestBatch(TenantOwned, Base):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import LargeBinary, delete, func, select
+from sqlalchemy import LargeBinary, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database
@@ -259,47 +259,80 @@ def apply_retention(db: Database, tenant_id: int, keep_days: int, now: dt.dateti
     return int(total)
 
 
-def compact_chunks(db: Database, before: dt.datetime, limit: int = 1_000) -> tuple[int, int]:
+def compact_chunks(db: Database, before: dt.datetime, limit: int = 1_000, rounds: int = 0) -> tuple[int, int]:
     """Merge the chunks of each series and hour (hours before ``before``) into one chunk in time
     order, ``limit`` series-hours per transaction, until none is left: a series written by many
-    small transactions (single-reading messages) is read back from one row per hour. Returns
-    (series-hours merged, chunks removed)."""
+    small transactions (single-reading messages) is read back from one row per hour. The work is
+    found through the roll-ups' chunk counts (a partial index), never by scanning the chunks.
+    Safe beside ingest: only the chunks read are deleted, and the count is decremented, not reset,
+    so a chunk committed meanwhile stays and is merged next time. ``rounds`` > 0 stops after that
+    many transactions. Returns (series-hours merged, chunks removed)."""
     merged = removed = 0
+    h = HourlyRollup
     while True:
         with db.session(Scope.all_tenants()) as s:
-            c = ReadingChunk
             groups = s.execute(
-                select(c.tenant_id, c.asset_id, c.metric_id, c.hour)
-                .where(c.hour < before)
-                .group_by(c.tenant_id, c.asset_id, c.metric_id, c.hour)
-                .having(func.count() > 1)
+                select(h.id, h.tenant_id, h.asset_id, h.metric_id, h.bucket)
+                .where(h.chunks > 1, h.bucket < before)
+                .order_by(h.bucket)
                 .limit(limit)
             ).all()
             if not groups:
                 return merged, removed
-            for tenant_id, asset_id, metric_id, hour in groups:
-                removed += _merge_hour(s, tenant_id, asset_id, metric_id, hour) - 1
-            merged += len(groups)
+            floor = func.greatest if _pg(s) else func.max  # SQLite's two-argument max() is a scalar
+            for rollup_id, tenant_id, asset_id, metric_id, hour in groups:
+                gone = _merge_hour(s, tenant_id, asset_id, metric_id, hour)
+                # (fewer than two: another worker merged them meanwhile; its count is already right)
+                if gone >= 2:
+                    s.execute(update(h).where(h.id == rollup_id).values(chunks=floor(h.chunks - (gone - 1), 1)))
+                    removed += gone - 1
+                    merged += 1
             s.commit()
+            rounds -= 1
+            if rounds == 0:
+                return merged, removed
+
+
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _merge_hour(session: Session, tenant_id: int, asset_id: int, metric_id: int, hour: dt.datetime) -> int:
+    """Replace the chunks of one series-hour by one; returns how many chunks it replaced."""
     c = ReadingChunk
-    where = (c.asset_id == asset_id, c.metric_id == metric_id, c.hour == hour)
-    r = stored_readings(session, asset_ids=[asset_id], metric_ids=[metric_id], start=hour,
-                        end=hour + dt.timedelta(hours=1))  # fmt: skip
-    gone = session.execute(delete(c).where(*where).execution_options(synchronize_session=False)).rowcount
-    pg = session.get_bind().dialect.name == "postgresql"
+    pg = _pg(session)
+    ts_col = func.array_send(c.ts, type_=LargeBinary) if pg else c.ts
+    value_col = func.array_send(c.value, type_=LargeBinary) if pg else c.value
+    rows = session.execute(
+        select(c.id, ts_col, value_col)
+        .where(c.asset_id == asset_id, c.metric_id == metric_id, c.hour == hour)
+        .order_by(c.id)
+        .with_for_update()
+    ).all()
+    if len(rows) < 2:
+        return len(rows)
+    to_times, to_values = (pg_times, pg_values) if pg else (blob_times, blob_values)
+    ts = np.concatenate([to_times(r[1]) for r in rows])
+    value = np.concatenate([to_values(r[2]) for r in rows])
+    order = np.argsort(ts, kind="stable")  # equal times keep the order they were stored in
+    ts, value = ts[order], value[order]
+    session.execute(delete(c).where(c.id.in_([r[0] for r in rows])).execution_options(synchronize_session=False))
     session.add(
         ReadingChunk(
-            tenant_id=tenant_id, asset_id=asset_id, metric_id=metric_id, hour=hour, count=len(r),
-            first_ts=time_of(r.ts[0]), last_ts=time_of(r.ts[-1]),
-            ts=[time_of(x) for x in r.ts.tolist()] if pg else r.ts.astype("<i8").tobytes(),
-            value=r.value.tolist() if pg else r.value.astype("<f8").tobytes(),
+            tenant_id=tenant_id, asset_id=asset_id, metric_id=metric_id, hour=hour, count=len(ts),
+            first_ts=time_of(ts[0]), last_ts=time_of(ts[-1]),
+            ts=[time_of(x) for x in ts.tolist()] if pg else ts.astype("<i8").tobytes(),
+            value=value.tolist() if pg else value.astype("<f8").tobytes(),
         )
     )  # fmt: skip
     session.flush()
-    return gone
+    return len(rows)
+
+
+def compact_tick(db: Database, now: dt.datetime) -> None:
+    """Periodic job (about once a minute): compact the hours that ended at least an hour ago, a
+    bounded amount per run."""
+    compact_chunks(db, before=time_of(us_of(now) // HOUR_US * HOUR_US - HOUR_US), limit=500, rounds=4)
 
 
 def purge_tenant(db: Database, tenant_id: int) -> None:
