@@ -43,20 +43,20 @@ from somp.modules.evaluation.mcda import Direction
 
 FORMAT = "somp.indicators/1"
 
-# Functions of the platform that compute an indicator from measured data (the evaluation service maps
-# each name to its implementation; e.g. the brand KPIs of somp.modules.kpis.brand).
+# Functions of the platform that compute an indicator from measured data; each is implemented in
+# somp.modules.evaluation.platform_data (which reuses the brand KPIs of somp.modules.kpis).
 PLATFORM_FUNCTIONS: dict[str, str] = {
     "service_revenue_share": "service revenue / (service + product revenue) of issued invoices in the period",
     "repurchase_rate": "customers with a purchase before the period that purchased again within it",
-    "service_profit_margin": "(service revenue - service cost) / service revenue in the period",
-    "sla_attainment": "share of SLA-covered work orders resolved within their SLA in the period",
-    "connected_asset_share": "share of installed assets that sent telemetry in the period",
-    "predictive_work_order_share": "share of work orders opened by an alarm or a failure prediction",
-    "mean_time_to_repair_hours": "mean hours from work order opening to resolution in the period",
-    "first_time_fix_rate": "share of work orders resolved at the first visit",
+    "service_profit_margin": "(service revenue - service cost) / service revenue in the period (missing without costs)",
+    "sla_attainment": "share of work orders with a resolution deadline in the period resolved by it",
+    "connected_asset_share": "share of installed assets with a live device token at the period's end",
+    "predictive_work_order_share": "share of maintenance work orders of kind predictive or opened by a prediction",
+    "mean_time_to_repair_hours": "mean hours from opening to resolution of corrective/predictive work orders",
+    "first_time_fix_rate": "share of work orders resolved at the first visit (visits not recorded yet)",
     "contract_renewal_rate": "share of service contracts ending in the period that were renewed",
-    "customer_satisfaction": "mean score of customer surveys in the period, 0-100",
-    "service_contract_revenue_growth": "growth of service contract revenue over the previous period",
+    "customer_satisfaction": "mean score of customer surveys in the period, 0-100 (surveys not recorded yet)",
+    "service_contract_revenue_growth": "growth of service revenue under contracts over the previous period",
 }
 
 
