@@ -312,7 +312,7 @@ def test_large_neighbourhood_search_improves_on_the_warm_start_and_stays_feasibl
 
 def test_deterministic_runs_repeat_exactly():
     problem = random_problem(3, jobs=12, ops=4, machines=5, sites=3, families=3)
-    a = solved(problem, time_limit=0.05, full_solve_share=0.2)
-    b = solved(problem, time_limit=0.05, full_solve_share=0.2)
+    a = solved(problem, time_limit=0.05, full_solve_share=0.2, lns_above=0)
+    b = solved(problem, time_limit=0.05, full_solve_share=0.2, lns_above=0)
     assert a.stats["lns"]["iterations"] > 0
     assert a.operations == b.operations and a.objective == b.objective
