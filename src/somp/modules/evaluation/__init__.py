@@ -15,6 +15,8 @@ MANIFEST = ModuleManifest(
     framework=("1.3.1", "1.3.2", "1.3.3", "1.3.4"),
     label="nav.evaluation",
     models="somp.modules.evaluation.models",
+    depends=("tenants", "catalog", "customers", "assets", "contracts", "workorders", "invoicing", "kpis"),
+    api="somp.modules.evaluation.api:router",
     cli="somp.modules.evaluation.cli:app",
     cli_name="evaluate",
 )

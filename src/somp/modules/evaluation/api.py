@@ -1,0 +1,237 @@
+"""REST routes of statistical evaluation (1.3.1, 1.3.2) under ``/api/v1/evaluation``.
+
+Permissions: an enterprise works on its own evaluations with ``self_assessment:read`` /
+``self_assessment:write``; the evaluator reads submitted evaluations of every enterprise with
+``evaluation:read`` and reviews them with ``evaluation:review`` (and writes nothing else). The AHP
+and input-output engines run for either.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+
+from somp.api.common import Listing, page
+from somp.api.deps import RequestContext, current_principal, requires
+from somp.core.auth import Principal
+from somp.core.errors import FieldError as FE
+from somp.core.errors import Forbidden, ValidationFailed
+from somp.core.pagination import Page
+from somp.core.schemas import MAX_ID
+from somp.modules.evaluation import service
+from somp.modules.evaluation.models import EvaluationStatus
+from somp.modules.evaluation.schemas import (
+    AhpIn,
+    AhpRead,
+    AnswersIn,
+    EvaluationCreate,
+    EvaluationDetail,
+    EvaluationListItem,
+    EvaluationRead,
+    EvaluationVersion,
+    IOResult,
+    ReviewIn,
+    SystemCreate,
+    SystemDetail,
+    SystemRead,
+)
+
+router = APIRouter(tags=["evaluation"])
+READ_ANY = ("self_assessment:read", "evaluation:read")
+MAX_TABLE_BYTES = 50 * 1024 * 1024
+
+
+def requires_any(*permissions: str):  # noqa: ANN201
+    """Like :func:`somp.api.deps.requires`, for routes open to the enterprise and the evaluator."""
+
+    async def dependency(
+        request: Request, principal: Principal = Depends(current_principal)
+    ) -> AsyncIterator[RequestContext]:
+        if not any(principal.can(p) for p in permissions):
+            raise Forbidden(f"your roles ({', '.join(sorted(principal.roles))}) allow none of {', '.join(permissions)}")
+        db = request.app.state.db
+        session = db.new_session(principal.scope)
+        try:
+            yield RequestContext(principal, session, db, request.app.state.bus)
+        finally:
+            session.close()
+
+    dependency.__name__ = "requires_any_" + "_".join(p.replace(":", "_") for p in permissions)
+    return dependency
+
+
+Read = Annotated[RequestContext, Depends(requires_any(*READ_ANY))]
+Write = Annotated[RequestContext, Depends(requires("self_assessment:write"))]
+Review = Annotated[RequestContext, Depends(requires("evaluation:review"))]
+OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+# ---- indicator systems ------------------------------------------------------------------------------
+
+
+@router.get("/evaluation/systems", response_model=list[SystemRead])
+def list_systems(c: Read):
+    """The indicator systems you may evaluate with: the platform's (``tenant_id`` null, e.g. the
+    built-in default maturity system) and your enterprise's own versions."""
+    return service.list_systems(c.db, c.session)
+
+
+@router.post("/evaluation/systems", response_model=SystemRead, status_code=status.HTTP_201_CREATED)
+def create_system(data: SystemCreate, c: Write):
+    """Store a new indicator system version from its YAML text; every validation error comes back as
+    a field error naming its path in the document."""
+    row = service.create_system(c.session, data, c.principal.user_id)
+    c.commit()
+    return row
+
+
+@router.get("/evaluation/systems/{system_id}", response_model=SystemDetail)
+def get_system(system_id: int, c: Read):
+    """A system version with its YAML document, bilingual questionnaire and indicator list."""
+    return service.system_detail(service.get_system(c.db, c.session, system_id))
+
+
+# ---- evaluations ------------------------------------------------------------------------------------
+
+
+@router.get("/evaluation/evaluations", response_model=Page[EvaluationListItem])
+def list_evaluations(
+    c: Read,
+    params: Listing,
+    status: EvaluationStatus | None = None,
+    system_id: OptId = None,
+    tenant_id: OptId = None,
+):
+    """Evaluations with score, maturity level and coverage (newest first with ``order=desc``). An
+    enterprise sees its own; the evaluator sees every enterprise's submitted ones."""
+    items, nxt = service.list_evaluations(
+        c.session, status=status, system_id=system_id, tenant_id=tenant_id, **params.kw()
+    )
+    names = service.enterprise_names(c.session, {e.tenant_id for e in items})
+    rows = [EvaluationListItem.model_validate(e).model_copy(update={"enterprise": names.get(e.tenant_id)})
+            for e in items]  # fmt: skip
+    return page((rows, nxt), params)
+
+
+@router.post("/evaluation/evaluations", response_model=EvaluationRead, status_code=status.HTTP_201_CREATED)
+def start_evaluation(data: EvaluationCreate, c: Write):
+    """Start a draft evaluation of your enterprise against one system version for a period."""
+    ev = service.start_evaluation(c.db, c.session, data, c.principal.user_id)
+    c.commit()
+    return ev
+
+
+@router.get("/evaluation/evaluations/{evaluation_id}", response_model=EvaluationDetail)
+def get_evaluation(evaluation_id: int, c: Read):
+    """An evaluation with every answer (value, source, evidence) and the stored result: node scores
+    and coverage, each indicator's value and where it came from, the level criteria and the gaps to
+    the next level."""
+    return service.detail(c.db, c.session, service.get_evaluation(c.session, evaluation_id))
+
+
+@router.post("/evaluation/evaluations/{evaluation_id}/answers", response_model=EvaluationDetail)
+def set_answers(evaluation_id: int, data: AnswersIn, c: Write):
+    """Questionnaire answers and uploaded figures (``value`` null: missing), with evidence by name and
+    sha256; the result is scored again."""
+    ev = service.set_answers(c.db, c.session, evaluation_id, data, c.principal.user_id)
+    c.commit()
+    return service.detail(c.db, c.session, ev)
+
+
+@router.post("/evaluation/evaluations/{evaluation_id}/compute", response_model=EvaluationDetail)
+def compute(evaluation_id: int, data: EvaluationVersion, c: Write):
+    """Compute the platform indicators from your enterprise's data for the period, and score."""
+    ev = service.compute(c.db, c.session, evaluation_id, data.version)
+    c.commit()
+    return service.detail(c.db, c.session, ev)
+
+
+@router.post("/evaluation/evaluations/{evaluation_id}/submit", response_model=EvaluationDetail)
+def submit(evaluation_id: int, data: EvaluationVersion, c: Write):
+    """Submit the self-assessment to the evaluators (draft or returned -> self_assessed)."""
+    ev = service.submit(c.db, c.session, evaluation_id, c.principal.user_id, data.version)
+    c.commit()
+    return service.detail(c.db, c.session, ev)
+
+
+@router.post("/evaluation/evaluations/{evaluation_id}/review", response_model=EvaluationDetail)
+def review(evaluation_id: int, data: ReviewIn, c: Review):
+    """Evaluators: take a self-assessment for review (under_review), then accept it (reviewed) or
+    return it to the enterprise (returned) with a note."""
+    ev = service.review(c.db, c.session, evaluation_id, data, c.principal.user_id)
+    return service.detail(c.db, c.session, ev)
+
+
+# ---- engines on uploaded data -------------------------------------------------------------------------
+
+
+@router.post("/evaluation/ahp", response_model=AhpRead)
+def ahp(data: AhpIn, c: Read):
+    """AHP weights (principal eigenvector), lambda_max, CI and CR (Saaty's random index) of a pairwise
+    matrix. CR above ``max_cr`` is refused (422, code ``ahp_inconsistent``) naming the most
+    inconsistent pair; the computed weights are in the problem's ``result``."""
+    from somp.modules.evaluation.mcda import AhpInconsistent, McdaInvalid, read_pairwise_csv
+    from somp.modules.evaluation.mcda import ahp as run_ahp
+
+    try:
+        if data.csv is not None:
+            matrix, names = read_pairwise_csv(data.csv)
+        else:
+            matrix, names = data.matrix, data.criteria
+        return run_ahp(matrix, names, max_cr=data.max_cr).to_dict()
+    except AhpInconsistent as e:
+        raise ValidationFailed(str(e), [FE("matrix", str(e), e.code, params=e.params)],
+                               {"result": e.result.to_dict()}) from None  # fmt: skip
+    except McdaInvalid as e:
+        raise ValidationFailed(str(e), [FE("csv" if data.csv is not None else "matrix", str(e), e.code,
+                                           params=e.params or None)]) from None  # fmt: skip
+
+
+def _codes(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+@router.post("/evaluation/input-output", response_model=IOResult)
+def input_output(
+    c: Read,
+    file: Annotated[UploadFile, File(description="input-output table, .csv or .xlsx (docs/evaluation.md)")],
+    services: Annotated[str, Form(description="service sector codes, comma-separated")],
+    manufacturing: Annotated[str, Form(description="manufacturing sector codes, comma-separated")],
+    multi_region: Annotated[bool, Form()] = False,
+    rtol: Annotated[float, Form(gt=0, le=0.1)] = 1e-3,
+):
+    """Balance check, direct (A) and complete (B = L - I) consumption coefficients of the service
+    sectors in each manufacturing sector (domestic and imported for multi-region tables). An
+    unbalanced table is refused (422, code ``unbalanced``) with its unbalanced sectors listed."""
+    from somp.modules.evaluation.input_output import IOInvalid, IOUnbalanced, analyse, service_inputs
+    from somp.modules.evaluation.io_tables import read_io_table
+
+    name = (file.filename or "").lower()
+    fmt = "xlsx" if name.endswith((".xlsx", ".xlsm")) else "csv" if name.endswith(".csv") else None
+    if fmt is None:
+        raise ValidationFailed("unknown table format", [FE("file", "upload a .csv or .xlsx file", "unknown_format")])
+    raw = file.file.read(MAX_TABLE_BYTES + 1)
+    if len(raw) > MAX_TABLE_BYTES:
+        raise ValidationFailed("table too large", [FE("file", f"at most {MAX_TABLE_BYTES} bytes", "too_large")])
+    try:
+        table = read_io_table(io.BytesIO(raw), multi_region=multi_region, rtol=rtol, fmt=fmt)
+        analysis = analyse(table)
+        rows = service_inputs(analysis, _codes(services), _codes(manufacturing))
+    except IOUnbalanced as e:
+        raise ValidationFailed(str(e), [FE("file", str(e), e.code)], {"imbalances": e.params["imbalances"]}) from None
+    except IOInvalid as e:
+        field = "services" if e.code in ("unknown_sector", "no_sectors") else "file"
+        raise ValidationFailed(str(e), [FE(field, str(e), e.code)]) from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationFailed("cannot read the table", [FE("file", str(e)[:300], "unreadable")]) from None
+    return {
+        "regions": [r for r in table.regions if r],
+        "sectors": list(table.sectors),
+        "balances_checked": list(table.balances_checked),
+        "balanced": not table.imbalances,
+        "imbalances": [],
+        "service_inputs": [s.to_dict() for s in rows],
+    }

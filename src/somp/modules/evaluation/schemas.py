@@ -1,0 +1,200 @@
+"""API contract of statistical evaluation (1.3.1, 1.3.2): indicator systems, evaluations of an
+enterprise with their answers, review and result, and the AHP and input-output engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from somp.core.schemas import MAX_ID, InputModel, ReadModel, Stamped
+from somp.modules.evaluation.models import AnswerSource, EvaluationStatus
+
+IndicatorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+MAX_SYSTEM_TEXT = 500_000
+
+
+class SystemCreate(InputModel):
+    """An indicator system as YAML text (the format of docs/evaluation.md, ``somp evaluate system
+    validate``). It is stored as a new version; a system with the same code and version exists: 409."""
+
+    document: str = Field(min_length=1, max_length=MAX_SYSTEM_TEXT, description="the system's YAML text")
+
+
+class SystemRead(ReadModel):
+    id: int
+    tenant_id: int | None = Field(description="NULL: a platform system, visible to every enterprise")
+    code: str
+    version: str
+    content_hash: str
+    framework: str
+    name_zh: str
+    name_en: str
+    indicators: int
+    levels: int
+    builtin: bool
+    created_at: dt.datetime
+
+
+class SystemDetail(SystemRead):
+    document: str
+    questionnaire: list[dict[str, Any]] = Field(description="the bilingual questionnaire (questionnaire indicators)")
+    indicator_list: list[dict[str, Any]] = Field(
+        description="every indicator: code, names, unit, source kind, platform function, global weight"
+    )
+    level_names: list[dict[str, Any]]
+
+
+class EvaluationCreate(InputModel):
+    system_id: int = Field(ge=1, le=MAX_ID)
+    year: int | None = Field(None, ge=2000, le=2100, description="the calendar year evaluated (or give the dates)")
+    period_start: dt.date | None = None
+    period_end: dt.date | None = Field(None, description="exclusive")
+    title: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _period(self) -> EvaluationCreate:
+        if self.year is not None:
+            if self.period_start is not None or self.period_end is not None:
+                raise ValueError("give either year or period_start and period_end")
+            self.period_start, self.period_end = dt.date(self.year, 1, 1), dt.date(self.year + 1, 1, 1)
+        if self.period_start is None or self.period_end is None:
+            raise ValueError("give year, or period_start and period_end")
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        if (self.period_end - self.period_start).days > 3 * 366:
+            raise ValueError("a period is at most three years")
+        return self
+
+
+class Evidence(InputModel):
+    """An attachment supporting an answer, by name and content digest (the file stays with the enterprise
+    or in its document store; the digest shows later that the same file is meant)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(None, ge=0)
+
+
+class AnswerIn(InputModel):
+    indicator_code: IndicatorCode
+    value: float | None = Field(description="the answer (a level 0-N for level criteria); null: missing")
+    note: str | None = Field(None, max_length=2000)
+    evidence: list[Evidence] = Field(default_factory=list, max_length=20)
+
+
+class AnswersIn(InputModel):
+    answers: list[AnswerIn] = Field(min_length=1, max_length=500)
+    version: int | None = Field(None, description="the evaluation's version, to detect concurrent edits")
+
+
+class AnswerRead(ReadModel):
+    indicator_code: str
+    value: float | None
+    source: AnswerSource
+    note: str | None
+    detail: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    answered_at: dt.datetime
+    answered_by: int | None
+
+
+class EvaluationRead(Stamped):
+    tenant_id: int
+    system_id: int
+    system_code: str
+    system_version: str
+    content_hash: str
+    period_start: dt.date
+    period_end: dt.date
+    title: str
+    status: EvaluationStatus
+    created_by: int | None
+    submitted_at: dt.datetime | None
+    submitted_by: int | None
+    review_started_at: dt.datetime | None
+    reviewer_id: int | None
+    reviewed_at: dt.datetime | None
+    review_note: str | None
+    score: float | None = Field(description="0-100 over the indicators with data; null when none has data")
+    level: int | None = Field(description="maturity level reached (0: none); null until computed")
+    coverage: float | None = Field(description="weight share (0-1) of the indicators that have data")
+    computed_at: dt.datetime | None
+
+
+class EvaluationListItem(EvaluationRead):
+    enterprise: str | None = Field(None, description="the enterprise's name")
+
+
+class EvaluationDetail(EvaluationRead):
+    answers: list[AnswerRead]
+    result: dict[str, Any] | None
+    level_name: dict[str, str] | None
+
+
+class EvaluationVersion(InputModel):
+    version: int | None = None
+
+
+class ReviewIn(InputModel):
+    """An evaluator's step: take a submitted self-assessment for review, then accept it (reviewed) or
+    return it to the enterprise with a note."""
+
+    to_status: Literal["under_review", "reviewed", "returned"]
+    note: str | None = Field(None, max_length=5000)
+    version: int | None = None
+
+
+class AhpIn(InputModel):
+    """A pairwise comparison matrix as numbers (``criteria`` + ``matrix``) or as the CSV text of
+    ``somp evaluate ahp`` (header row and first column of names; cells like 3 or 1/3)."""
+
+    criteria: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = Field(None, max_length=15)
+    matrix: list[list[float]] | None = Field(None, max_length=15)
+    csv: str | None = Field(None, max_length=20_000)
+    max_cr: float = Field(0.1, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AhpIn:
+        if (self.csv is None) == (self.matrix is None):
+            raise ValueError("give either matrix (with criteria) or csv")
+        return self
+
+
+class AhpPair(ReadModel):
+    row: str
+    column: str
+    judgement: float
+    implied: float
+
+
+class AhpRead(ReadModel):
+    weights: dict[str, float]
+    lambda_max: float
+    CI: float
+    CR: float
+    RI: float
+    most_inconsistent_pair: AhpPair | None
+
+
+class ServiceInputRead(ReadModel):
+    region: str
+    sector: str
+    direct: float
+    complete: float
+    direct_by_service: dict[str, float]
+    complete_by_service: dict[str, float]
+    direct_domestic: float | None = None
+    direct_imported: float | None = None
+    complete_domestic: float | None = None
+    complete_imported: float | None = None
+
+
+class IOResult(ReadModel):
+    regions: list[str]
+    sectors: list[str]
+    balances_checked: list[str]
+    balanced: bool
+    imbalances: list[dict[str, Any]]
+    service_inputs: list[ServiceInputRead]
