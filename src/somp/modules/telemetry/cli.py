@@ -74,7 +74,10 @@ def mqtt(
         sub.start()
     except OSError as exc:
         raise fail(f"cannot reach the MQTT broker at {host}:{port}: {exc}") from None
-    console.print(f"somp ingest: subscribed to {topic} at {host}:{port} as {client_id}", highlight=False)
+    if sub.wait_subscribed(15):
+        console.print(f"somp ingest: subscribed to {topic} at {host}:{port} as {client_id}", highlight=False)
+    else:  # keeps trying: paho reconnects and subscribes again
+        console.print(f"somp ingest: no subscription to {topic} at {host}:{port} yet; retrying", highlight=False)
     every = report_every if report_every > 0 else 3600.0
     while not sub._stopping.wait(every):
         if report_every > 0:

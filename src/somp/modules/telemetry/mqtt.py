@@ -150,6 +150,7 @@ class MqttIngest:
         c.max_inflight_messages_set(o.receive_maximum)
         c.reconnect_delay_set(1, 30)
         c.on_connect = self._on_connect
+        c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         c.on_disconnect = self._on_disconnect
         return c
@@ -199,6 +200,12 @@ class MqttIngest:
             # one is stored but never acknowledged (the broker redelivers it; the batch id dedupes).
             self._generation += 1
         client.subscribe(self.options.topic, qos=1)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        # subscribed once the broker says so (SUBACK): a message published before that is not ours
+        if any(rc.is_failure for rc in reason_codes):
+            log.error("MQTT subscription to %s refused: %s", self.options.topic, reason_codes)
+            return
         self._subscribed.set()
         log.info("subscribed to %s on %s:%s", self.options.topic, self.options.host, self.options.port)
 
