@@ -8,7 +8,7 @@ footprint) and :mod:`.regional` (regional indicators and rankings). :mod:`.cli` 
 (``somp evaluate ...``). docs/evaluation.md describes them.
 """
 
-from somp.core.modules import ModuleManifest
+from somp.core.modules import ModuleManifest, NavItem
 
 MANIFEST = ModuleManifest(
     name="evaluation",
@@ -19,4 +19,9 @@ MANIFEST = ModuleManifest(
     api="somp.modules.evaluation.api:router",
     cli="somp.modules.evaluation.cli:app",
     cli_name="evaluate",
+    web="somp.modules.evaluation.web:router",
+    nav=(
+        NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "self_assessment:read"),
+        NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "evaluation:read"),
+    ),
 )

@@ -219,7 +219,7 @@ def start_evaluation(db: Database, session: Session, data: EvaluationCreate, use
     return row
 
 
-def _system_for(db: Database, session: Session, ev: EvaluationRecord) -> ind.IndicatorSystem:
+def system_for_evaluation(db: Database, session: Session, ev: EvaluationRecord) -> ind.IndicatorSystem:
     if current_scope(session).evaluator:
         row = session.get(IndicatorSystemRecord, ev.system_id)
     else:
@@ -252,7 +252,7 @@ def set_answers(db: Database, session: Session, evaluation_id: int, data: Answer
     ev = get_evaluation(session, evaluation_id)
     check_version(ev, data.version)
     _editable(ev)
-    system = _system_for(db, session, ev)
+    system = system_for_evaluation(db, session, ev)
     existing = {a.indicator_code: a for a in answers_of(session, ev.id)}
     errors: list[FieldError] = []
     for k, a in enumerate(data.answers):
@@ -301,7 +301,7 @@ def compute(db: Database, session: Session, evaluation_id: int, version: int | N
     ev = get_evaluation(session, evaluation_id)
     check_version(ev, version)
     _editable(ev)
-    system = _system_for(db, session, ev)
+    system = system_for_evaluation(db, session, ev)
     _compute_platform(session, system, ev)
     session.flush()
     _score(system, ev, answers_of(session, ev.id))
@@ -378,7 +378,7 @@ def submit(db: Database, session: Session, evaluation_id: int, user_id: int | No
     check_version(ev, version)
     if ev.status not in EDITABLE:
         raise illegal_transition("evaluation_status", ev.status, S.self_assessed, [], "status")
-    system = _system_for(db, session, ev)
+    system = system_for_evaluation(db, session, ev)
     _compute_platform(session, system, ev)
     session.flush()
     _score(system, ev, answers_of(session, ev.id))
@@ -421,7 +421,7 @@ def detail(db: Database, session: Session, ev: EvaluationRecord) -> dict[str, An
     out["answers"] = answers_of(session, ev.id)
     level_name = None
     if ev.level:
-        system = _system_for(db, session, ev)
+        system = system_for_evaluation(db, session, ev)
         level_name = next((lv.name.model_dump() for lv in system.levels if lv.level == ev.level), None)
     out["level_name"] = level_name
     return out
