@@ -35,10 +35,9 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import scipy.stats
-from pymcdm import normalizations
-from pymcdm.methods import TOPSIS, VIKOR
-from pymcdm.weights import critic_weights as _pymcdm_critic
+
+# scipy.stats and pymcdm are imported inside the functions that use them: together they take about
+# 2-3 s to import (pymcdm loads matplotlib), and AHP, the CLI and the API do not need them.
 
 # Saaty's random consistency index by matrix order. n <= 10: Saaty, The Analytic Hierarchy Process
 # (1980), table 1.7; n = 11..15: Saaty, Fundamentals of Decision Making and Priority Theory (2000).
@@ -235,6 +234,8 @@ def aggregate_judgements(matrices: Sequence[Any]) -> np.ndarray:
     if not matrices:
         raise McdaInvalid("no pairwise matrices to aggregate", "empty")
     stack = np.stack([validate_pairwise(m)[0] for m in matrices])
+    import scipy.stats
+
     return scipy.stats.gmean(stack, axis=0)
 
 
@@ -302,6 +303,8 @@ def entropy_weights(matrix: Any) -> np.ndarray:
     sums = x.sum(axis=0)
     if (sums == 0).any():
         raise McdaInvalid(f"criteria {np.flatnonzero(sums == 0).tolist()} are all zero", "zero_column")
+    import scipy.stats
+
     e = scipy.stats.entropy(x, base=x.shape[0], axis=0)
     return _normalised(1 - e, "entropy")
 
@@ -319,7 +322,9 @@ def critic_weights(matrix: Any, directions: Sequence[Direction | str] | None = N
     if constant.any():
         raise McdaInvalid(f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
                           "CRITIC needs variation (drop them)", "constant_column")
-    return _normalised(np.asarray(_pymcdm_critic(flipped), dtype=float), "CRITIC")
+    from pymcdm.weights import critic_weights as pymcdm_critic
+
+    return _normalised(np.asarray(pymcdm_critic(flipped), dtype=float), "CRITIC")
 
 
 def expert_weights(weights: Sequence[float] | Mapping[str, float]) -> np.ndarray | dict[str, float]:
@@ -366,6 +371,8 @@ def _rank_inputs(matrix: Any, weights: Sequence[float], directions: Sequence[Dir
 
 
 def _ranks(score: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    import scipy.stats
+
     return scipy.stats.rankdata(-score if higher_is_better else score, method="min").astype(int)
 
 
@@ -387,6 +394,9 @@ def topsis(matrix: Any, weights: Sequence[float], directions: Sequence[Direction
     x, w, t = _rank_inputs(matrix, weights, directions)
     if (np.linalg.norm(x, axis=0) == 0).any():
         raise McdaInvalid("a criterion is zero for every alternative", "zero_column")
+    from pymcdm import normalizations
+    from pymcdm.methods import TOPSIS
+
     scores = TOPSIS(normalizations.vector_normalization)(x, w, t, validation=False)
     scores = np.nan_to_num(scores, nan=0.5)  # every alternative equal on every criterion: all tie
     return Ranking("TOPSIS", scores, _ranks(scores, True))
@@ -410,6 +420,8 @@ def vikor(matrix: Any, weights: Sequence[float], directions: Sequence[Direction 
     if constant.any():
         raise McdaInvalid(f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
                           "VIKOR cannot use them (drop them)", "constant_column")
+    from pymcdm.methods import VIKOR
+
     tables = {t_.desc.label: t_.data for t_ in VIKOR(v=v)(x, w, t, validation=False, verbose=True).results}
     s, r, q = (np.asarray(tables[k], dtype=float) for k in ("s", "r", "q"))
     q = np.nan_to_num(q, nan=0.0)  # S or R equal for all alternatives: that term carries no ranking
