@@ -36,6 +36,7 @@ PURE_ENGINES = [
     "modules/pss/pricing.py",
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
+    "modules/aftersales/sla_attainment.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 
