@@ -322,6 +322,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/evaluations/{evaluation_id}/review"): {"to_status": "under_review"},
         ("POST", "/evaluation/ahp"): None,  # engines on the uploaded data only
         ("POST", "/evaluation/input-output"): None,
+        ("POST", "/evaluation/carbon"): None,
     }
 
 
@@ -448,6 +449,7 @@ EVALUATOR_ALLOWED = {
     "/evaluation/evaluations/{evaluation_id}/review",
     "/evaluation/ahp",
     "/evaluation/input-output",
+    "/evaluation/carbon",
     "/me",
     "/tokens",
     "/tokens/{token_id}",

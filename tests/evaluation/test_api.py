@@ -214,3 +214,30 @@ def test_input_output_endpoint_on_miller_blair(people):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "services"
     r = api.post(f"{API}/input-output", files={"file": ("mb.txt", b"x", "text/plain")}, data=form)
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unknown_format"
+
+
+def test_carbon_endpoint_on_the_epa_natural_gas_example_and_the_chinese_grid_factor(people):
+    """US EPA Emission Factors Hub natural gas (53.06 kg CO2, 1.0 g CH4, 0.10 g N2O per mmBtu; 0.001026
+    mmBtu/scf): 10,000 scf -> 0.54495477 t CO2e with AR5 GWPs 28 and 265; China's 2023 grid factor
+    0.5703 t CO2/MWh (环办气候〔2023〕43号): 1,200,000 kWh -> 684.36 t."""
+    factors = [
+        {"key": "ng_co2", "value": 53.06, "unit": "kg CO2/mmBtu", "gas": "CO2"},
+        {"key": "ng_ch4", "value": 0.001, "unit": "kg CH4/mmBtu", "gas": "CH4", "gwp": 28},
+        {"key": "ng_n2o", "value": 0.0001, "unit": "kg N2O/mmBtu", "gas": "N2O", "gwp": 265},
+        {"key": "cn_grid", "value": 0.5703, "unit": "tCO2/MWh", "source": "环办气候〔2023〕43号"},
+    ]
+    gas = [{"name": f"boiler {g}", "scope": 1, "quantity": 10_000, "unit": "scf", "factor": f"ng_{g}",
+            "category": "stationary combustion", "conversion_value": 0.001026, "conversion_unit": "mmBtu/scf"}
+           for g in ("co2", "ch4", "n2o")]  # fmt: skip
+    grid = {"name": "grid", "scope": 2, "quantity": 1_200_000, "unit": "kWh", "factor": "cn_grid"}
+    body = {"activities": [*gas, grid], "factors": factors, "intensity_denominator": 1000}
+    r = people["a"].post(f"{API}/carbon", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["by_scope"]["1"] == pytest.approx(0.54495477) and out["by_scope"]["2"] == pytest.approx(684.36)
+    assert out["by_scope"]["3"] == 0 and out["total_t"] == pytest.approx(684.90495477)
+    assert out["lines"][0]["gas_mass_kg"] == pytest.approx(544.3956)
+    assert out["intensity"]["t_co2e_per_unit"] == pytest.approx(0.68490495477)
+    body["activities"][0] = {k: v for k, v in gas[0].items() if not k.startswith("conversion")}
+    r = people["evaluator"].post(f"{API}/carbon", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "incompatible_units"

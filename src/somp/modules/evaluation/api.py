@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
@@ -27,6 +28,8 @@ from somp.modules.evaluation.schemas import (
     AhpIn,
     AhpRead,
     AnswersIn,
+    CarbonIn,
+    CarbonResult,
     EvaluationCreate,
     EvaluationDetail,
     EvaluationListItem,
@@ -234,4 +237,30 @@ def input_output(
         "balanced": not table.imbalances,
         "imbalances": [],
         "service_inputs": [s.to_dict() for s in rows],
+    }
+
+
+@router.post("/evaluation/carbon", response_model=CarbonResult)
+def carbon(data: CarbonIn, c: Read):
+    """Scope 1/2/3 carbon footprint (1.3.3) in t CO2e per line, scope and category, from activity
+    quantities and the user's emission factors; incompatible units are refused (422) naming both."""
+    from somp.modules.evaluation.carbon import Activity, CarbonInvalid, EmissionFactor, Scope, footprint
+
+    try:
+        fp = footprint(
+            [Activity(a.name, Scope(a.scope), a.quantity, a.unit, a.factor, a.category,
+                      None if a.conversion_value is None else (a.conversion_value, a.conversion_unit))
+             for a in data.activities],
+            [EmissionFactor(f.key, f.value, f.unit, f.source, f.gas, f.gwp) for f in data.factors],
+        )  # fmt: skip
+        intensity = None if data.intensity_denominator is None else fp.intensity(data.intensity_denominator,
+                                                                                 data.intensity_unit)
+    except CarbonInvalid as e:
+        raise ValidationFailed(str(e), [FE("activities", str(e), e.code, params=e.params or None)]) from None
+    return {
+        "lines": [asdict(ln) | {"scope": int(ln.scope)} for ln in fp.lines],
+        "by_scope": fp.by_scope,
+        "by_category": fp.by_category,
+        "total_t": fp.total_t,
+        "intensity": intensity,
     }

@@ -198,3 +198,59 @@ class IOResult(ReadModel):
     balanced: bool
     imbalances: list[dict[str, Any]]
     service_inputs: list[ServiceInputRead]
+
+
+class EmissionFactorIn(InputModel):
+    key: str = Field(min_length=1, max_length=80)
+    value: float = Field(ge=0)
+    unit: str = Field(min_length=1, max_length=60, description="emitted mass per activity unit, e.g. tCO2/MWh")
+    source: str = Field("", max_length=300)
+    gas: str = Field("CO2e", max_length=10)
+    gwp: float | None = Field(None, gt=0)
+
+
+class ActivityIn(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    scope: Literal[1, 2, 3]
+    quantity: float = Field(ge=0)
+    unit: str = Field(min_length=1, max_length=60)
+    factor: str = Field(min_length=1, max_length=80, description="key of one of the factors")
+    category: str = Field("", max_length=120)
+    conversion_value: float | None = Field(None, gt=0, description="e.g. a heating value 0.001026 ...")
+    conversion_unit: str | None = Field(None, max_length=60, description="... in mmBtu/scf")
+
+    @model_validator(mode="after")
+    def _conversion(self) -> ActivityIn:
+        if (self.conversion_value is None) != (self.conversion_unit is None):
+            raise ValueError("give conversion_value and conversion_unit together")
+        return self
+
+
+class CarbonIn(InputModel):
+    """Activities (energy, fuels, materials...) in scopes 1/2/3 with the user's emission factors;
+    units are checked (kWh against a factor per MWh converts; scf against one per mmBtu needs a
+    heating value). ``intensity_denominator``: e.g. revenue in 10,000 CNY."""
+
+    activities: list[ActivityIn] = Field(min_length=1, max_length=5000)
+    factors: list[EmissionFactorIn] = Field(min_length=1, max_length=1000)
+    intensity_denominator: float | None = Field(None, gt=0)
+    intensity_unit: str = Field("10k CNY", max_length=40)
+
+
+class CarbonLine(ReadModel):
+    activity: str
+    scope: int
+    category: str
+    quantity_in_factor_unit: float
+    factor_unit: str
+    gas: str
+    gas_mass_kg: float
+    co2e_t: float
+
+
+class CarbonResult(ReadModel):
+    lines: list[CarbonLine]
+    by_scope: dict[int, float] = Field(description="t CO2e per scope (every scope present)")
+    by_category: dict[str, float]
+    total_t: float
+    intensity: dict[str, float | str] | None
