@@ -323,6 +323,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/ahp"): None,  # engines on the uploaded data only
         ("POST", "/evaluation/input-output"): None,
         ("POST", "/evaluation/carbon"): None,
+        ("POST", "/evaluation/regions"): None,
     }
 
 
@@ -450,6 +451,7 @@ EVALUATOR_ALLOWED = {
     "/evaluation/ahp",
     "/evaluation/input-output",
     "/evaluation/carbon",
+    "/evaluation/regions",
     "/me",
     "/tokens",
     "/tokens/{token_id}",

@@ -241,3 +241,57 @@ def test_carbon_endpoint_on_the_epa_natural_gas_example_and_the_chinese_grid_fac
     body["activities"][0] = {k: v for k, v in gas[0].items() if not k.startswith("conversion")}
     r = people["evaluator"].post(f"{API}/carbon", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "incompatible_units"
+
+
+def test_regions_endpoint_with_posted_records_and_the_platform_enterprises(db, people):
+    """Two cities evaluated over two years; the figures equal the engine's on the same records
+    (itself checked against scikit-criteria in test_regional.py). With ``include_platform`` the
+    evaluator also counts the platform's enterprise registered in Suzhou (320500): its reviewed
+    maturity level and its measured revenue (250,000 product + 12,000 service)."""
+    from somp.modules.evaluation import regional as rg
+    from somp.modules.evaluation.models import EvaluationRecord
+
+    stats = {"manufacturing_enterprises": 40}
+    regions = [{"code": "320500", "name": "苏州市", "area_km2": 8657.3, "statistics": stats},
+               {"code": "320200", "name": "无锡市", "area_km2": 4627.5, "statistics": stats}]
+    s1, w1 = {"enterprise": "S1", "region": "320500"}, {"enterprise": "W1", "region": "320200"}
+    records = [
+        s1 | {"year": 2024, "maturity_level": 2, "revenue": 100, "service_revenue": 20},
+        s1 | {"year": 2025, "maturity_level": 3, "revenue": 120, "service_revenue": 36, "leading_brand": True},
+        w1 | {"year": 2024, "maturity_level": 3, "supplier_spend": 50, "supplier_spend_local": 20},
+        w1 | {"year": 2025, "maturity_level": 3, "supplier_spend": 50, "supplier_spend_local": 30},
+    ]  # fmt: skip
+    body = {"regions": regions, "records": records, "years": [2024, 2025], "previous_year": 2024}
+    r = people["a"].post(f"{API}/regions", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    engine = rg.evaluate_regions([rg.Region(x["code"], x["name"], x["area_km2"], x["statistics"]) for x in regions],
+                                 [rg.EnterpriseRecord(**x) for x in records], [2024, 2025])  # fmt: skip
+    for row in out["rows"]:
+        ref = engine.get(row["region"], row["year"])
+        assert row["index"] == pytest.approx(ref.index) and row["rank"] == ref.rank
+    assert out["year_over_year"]["320500"]["changes"]["average_maturity"]["delta"] == pytest.approx(1.0)
+    wuxi = next(x for x in out["rows"] if x["region"] == "320200" and x["year"] == 2025)
+    assert wuxi["indicators"]["service_revenue_share"]["value"] is None  # missing, not 0
+    assert people["a"].post(f"{API}/regions", json=body | {"include_platform": True}).status_code == 403
+
+    # the platform's enterprise (registered in 320500 by the factories) with a reviewed evaluation of 2025
+    tid = people["tenant_a"].id
+    with db.session(Scope.tenant(tid)) as s:
+        s.add(EvaluationRecord(tenant_id=tid, system_id=_builtin_id(db), system_code="x", system_version="1",
+                               content_hash="h", period_start=dt.date(2025, 1, 1), period_end=dt.date(2026, 1, 1),
+                               status="reviewed", level=4, reviewed_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC)))
+        s.commit()
+    r = people["evaluator"].post(f"{API}/regions", json=body | {"include_platform": True})
+    assert r.status_code == 200, r.text
+    suzhou = next(x for x in r.json()["rows"] if x["region"] == "320500" and x["year"] == 2025)
+    assert suzhou["indicators"]["average_maturity"]["value"] == pytest.approx((3 + 4) / 2)
+    assert suzhou["indicators"]["service_revenue_share"]["value"] == pytest.approx((36 + 12_000) / (120 + 262_000))
+
+
+def _builtin_id(db) -> int:
+    from somp.modules.evaluation import service
+
+    service.ensure_builtin_systems(db)
+    with db.session(Scope.all_tenants()) as s:
+        return next(r.id for r in service.list_systems(db, s) if r.builtin)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 
@@ -36,6 +36,7 @@ from somp.modules.evaluation.schemas import (
     EvaluationRead,
     EvaluationVersion,
     IOResult,
+    RegionsIn,
     ReviewIn,
     SystemCreate,
     SystemDetail,
@@ -263,4 +264,48 @@ def carbon(data: CarbonIn, c: Read):
         "by_category": fp.by_category,
         "total_t": fp.total_t,
         "intensity": intensity,
+    }
+
+
+@router.post("/evaluation/regions", response_model=dict[str, Any])
+def regions(data: RegionsIn, c: Read):
+    """Regional evaluation (1.3.4): per region and year the indicators of the three dimensions
+    (industrial ecosystem, development results, degree of integration), dimension scores, the 0-100
+    index with its coverage and the rank within the year; with ``previous_year`` the year-over-year
+    changes. Missing indicators stay missing (with a note), never 0."""
+    from somp.modules.evaluation import regional as rg
+
+    records = [rg.EnterpriseRecord(**r.model_dump()) for r in data.records]
+    if data.include_platform:
+        if not c.principal.can("evaluation:read"):
+            raise Forbidden("include_platform reads every enterprise: evaluators only")
+        posted = {(r.enterprise, r.year) for r in records}
+        found = service.platform_records(c.db, c.session, [r.code for r in data.regions], data.years)
+        records += [r for r in found if (r.enterprise, r.year) not in posted]
+    try:
+        ev = rg.evaluate_regions([rg.Region(r.code, r.name, r.area_km2, r.statistics) for r in data.regions],
+                                 records, sorted(set(data.years)))  # fmt: skip
+        yoy = None if data.previous_year is None else rg.year_over_year(ev, max(data.years), data.previous_year)
+    except (rg.RegionalInvalid, ValueError) as e:
+        raise ValidationFailed(str(e), [FE("regions", str(e), getattr(e, "code", "invalid"))]) from None
+    rows = [
+        {"region": r.region, "year": r.year, "index": r.index, "rank": r.rank, "dimensions": r.dimensions,
+         "coverage": r.coverage,
+         "indicators": {k: {"value": v.value, "basis": v.basis, "note": v.note, "normalised": r.normalised[k]}
+                        for k, v in r.indicators.items()}}
+        for r in ev.rows
+    ]  # fmt: skip
+    changes = None if yoy is None else {
+        code: {"rank": x["rank"], "previous_rank": x["previous_rank"], "rank_change": x["rank_change"],
+               "changes": {k: {"previous": ch.previous, "current": ch.current, "delta": ch.delta}
+                           for k, ch in x["changes"].items()}}
+        for code, x in yoy.items()
+    }  # fmt: skip
+    return {
+        "rows": rows,
+        "year_over_year": changes,
+        "records": len(records),
+        "dimensions": rg.DIMENSIONS,
+        "indicators": {k: {"dimension": d, "weight": w, "zh": zh, "en": en}
+                       for k, (d, w, zh, en) in rg.INDICATORS.items()},
     }

@@ -254,3 +254,47 @@ class CarbonResult(ReadModel):
     by_category: dict[str, float]
     total_t: float
     intensity: dict[str, float | str] | None
+
+
+class RegionIn(InputModel):
+    code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 code")
+    name: str = Field(min_length=1, max_length=100)
+    area_km2: float = Field(gt=0)
+    statistics: dict[str, float] = Field(
+        default_factory=dict,
+        description="manufacturing_enterprises, service_platforms; per year as name@2024",
+        max_length=200,
+    )
+
+
+class EnterpriseRecordIn(InputModel):
+    enterprise: str = Field(min_length=1, max_length=200)
+    region: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=2000, le=2100)
+    som: bool = True
+    leading_brand: bool = False
+    demonstration: bool = False
+    maturity_level: int | None = Field(None, ge=0, le=5)
+    supplier_spend: float | None = Field(None, ge=0)
+    supplier_spend_local: float | None = Field(None, ge=0)
+    revenue: float | None = Field(None, ge=0)
+    service_revenue: float | None = Field(None, ge=0)
+
+
+class RegionsIn(InputModel):
+    """Regions (1.3.4) with their enterprises' yearly records, evaluated together over ``years``;
+    ``previous_year`` (one of ``years``) adds the year-over-year comparison with the last year.
+    ``include_platform`` (evaluators): also count the platform's enterprises registered in each
+    region, with their reviewed maturity level and measured revenue of each year."""
+
+    regions: list[RegionIn] = Field(min_length=1, max_length=500)
+    records: list[EnterpriseRecordIn] = Field(default_factory=list, max_length=100_000)
+    years: list[int] = Field(min_length=1, max_length=20)
+    previous_year: int | None = None
+    include_platform: bool = False
+
+    @model_validator(mode="after")
+    def _years(self) -> RegionsIn:
+        if self.previous_year is not None and (self.previous_year not in self.years or len(set(self.years)) < 2):
+            raise ValueError("previous_year must be one of two or more years")
+        return self

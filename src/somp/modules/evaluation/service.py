@@ -438,3 +438,45 @@ def period_label(ev: EvaluationRecord) -> str:
     if start.month == start.day == 1 and end == dt.date(start.year + 1, 1, 1):
         return str(start.year)
     return f"{start.isoformat()} – {(end - dt.timedelta(days=1)).isoformat()}"
+
+
+# ---- regional evaluation (1.3.4) --------------------------------------------------------------------
+
+
+def _prefix(code: str) -> str:
+    """The GB/T 2260 prefix of the units under ``code`` (320500 -> 3205, 320000 -> 32)."""
+    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+
+
+def platform_records(db: Database, session: Session, region_codes: list[str], years: list[int]) -> list[Any]:
+    """The platform's active enterprises as regional records: each counted in the most specific region
+    whose code covers its registered region, with the maturity level of its latest reviewed
+    evaluation of the year and its measured service and total revenue (brand KPIs). Read in the
+    caller's view (the evaluator's: every enterprise; an enterprise's: itself only)."""
+    from somp.modules.evaluation.regional import EnterpriseRecord
+    from somp.modules.kpis.service import enterprise_brand_kpis
+
+    prefixes = sorted(((_prefix(c), c) for c in region_codes), key=lambda p: -len(p[0]))
+    out = []
+    for year in years:
+        levels: dict[int, int] = {}
+        reviewed = session.execute(
+            select(EvaluationRecord.tenant_id, EvaluationRecord.level)
+            .where(EvaluationRecord.status == S.reviewed, EvaluationRecord.level.is_not(None),
+                   EvaluationRecord.period_start >= dt.date(year, 1, 1),
+                   EvaluationRecord.period_start < dt.date(year + 1, 1, 1))
+            .order_by(EvaluationRecord.reviewed_at)
+        ).all()  # fmt: skip
+        for tid, level in reviewed:
+            levels[tid] = level  # the latest review wins
+        for tenant, k in enterprise_brand_kpis(db, session, year):
+            region = next((c for p, c in prefixes if tenant.region_code.startswith(p)), None)
+            if region is None:
+                continue
+            revenue = k.service_revenue + k.product_revenue
+            out.append(EnterpriseRecord(
+                tenant.uscc, region, year, maturity_level=levels.get(tenant.id),
+                revenue=float(revenue) if revenue > 0 else None,
+                service_revenue=float(k.service_revenue) if revenue > 0 else None,
+            ))  # fmt: skip
+    return out
