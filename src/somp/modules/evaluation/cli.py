@@ -261,6 +261,12 @@ def _load_system(file: Path | None):  # noqa: ANN202
     if file is None:
         return default_maturity_system()
     try:
+        if file.suffix.lower() in (".xlsx", ".xlsm"):
+            from somp.modules.evaluation.system_excel import read_workbook
+
+            if not file.is_file():
+                raise _fail(f"cannot read {file}: no such file")
+            return read_workbook(file)
         return load_system(_read_text(file))
     except SystemInvalid as e:
         raise _fail(str(e)) from None
@@ -287,7 +293,7 @@ def _summary(system) -> dict[str, Any]:  # noqa: ANN001
 
 @system_app.command("validate")
 def system_validate(
-    file: Annotated[Path, typer.Argument(help="indicator system YAML")],
+    file: Annotated[Path, typer.Argument(help="indicator system (.yaml, or .xlsx as written by export)")],
     as_json: AsJson = None,
 ) -> None:
     """Validate an indicator system; print its code, version, content hash and size, or every error
@@ -360,3 +366,28 @@ def system_show(
             )
             lt.add_row(str(lv.level), f"{lv.name.zh} {lv.name.en}", f"{lv.min_coverage:.0%}", crit)
         con.print(lt)
+
+
+@system_app.command("export")
+def system_export(
+    out: Annotated[Path, typer.Argument(help="the file to write: .xlsx (Excel) or .yaml")],
+    file: Annotated[Path | None, typer.Option("--from", help="the system to export (default: the built-in one)")]
+    = None,
+) -> None:
+    """Write an indicator system as an Excel workbook (sheets system, indicators, levels; edit and
+    read it back with validate/show or the API) or as YAML. Prints one JSON line with its hash."""
+    from somp.modules.evaluation.indicators import dump_system
+    from somp.modules.evaluation.system_excel import write_workbook
+
+    system = _load_system(file)
+    suffix = out.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            write_workbook(system, out)
+        elif suffix in (".yaml", ".yml"):
+            out.write_text(dump_system(system), encoding="utf-8")
+        else:
+            raise _fail(f"write .xlsx or .yaml, not {out.name}")
+    except OSError as e:
+        raise _fail(f"cannot write {out}: {e.strerror or e}") from None
+    _emit({"written": str(out), "code": system.code, "version": system.version, "content_hash": system.content_hash})
