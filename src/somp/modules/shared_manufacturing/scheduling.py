@@ -234,13 +234,14 @@ def _one_after_the_other(model, weights, opts, incumbent, evaluation, wall0) -> 
         code = solver.solve(model.model)
     dtime += solver.response_proto.deterministic_time
     bound = solver.best_objective_bound / model.scale if math.isfinite(solver.best_objective_bound) else 0.0
+    bound = max(bound, simple_bound(model.problem, weights))
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         ops = model.read(solver)
         ev = evaluate(model.problem, ops, weights)
         if evaluation is None or ev.objective <= evaluation.objective:
             incumbent, evaluation = ops, ev
     run = _Run(code, bound, incumbent, evaluation)
-    if code != cp_model.FEASIBLE and code != cp_model.UNKNOWN or incumbent is None or not opts.lns:
+    if code not in (cp_model.FEASIBLE, cp_model.UNKNOWN) or incumbent is None or not opts.lns:
         return run
     lns = Lns(model, weights, incumbent, evaluation, opts.seed, opts.workers, opts.deterministic)
     margin = 0.0 if opts.deterministic else 0.05  # seconds to read and return the result
