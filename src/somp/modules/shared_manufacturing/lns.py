@@ -138,7 +138,10 @@ class Lns:
     def fixed_copy(self, relaxed: set[int]) -> cp_model.CpModel:
         """The model with every operation outside ``relaxed`` kept on its machine and in its order."""
         m, p = self.model, self.problem
-        sub = m.model.clone()
+        # A bare copy of the proto: CpModel.clone() also rebuilds Python objects for every variable,
+        # which this copy never uses (it is edited through its proto), at 0.2 s a step on 2,700 operations.
+        sub = cp_model.CpModel()
+        sub.proto.CopyFrom(m.model.proto)
         proto = sub.proto
         by_machine: dict[int, list[ScheduledOperation]] = {}
         lo = min((s.start for s in self.incumbent if m.index[(s.job, s.index)] in relaxed), default=0)
