@@ -76,10 +76,15 @@ def _record_for(system: ind.IndicatorSystem, document: str, **kw: Any) -> Indica
     )
 
 
+@lru_cache(maxsize=1)
+def _builtin() -> ind.IndicatorSystem:
+    return ind.default_maturity_system()
+
+
 def ensure_builtin_systems(db: Database) -> None:
     """Store the built-in default maturity system of this somp release as a platform system, once
     per content hash (a release that edits data/maturity_default.yaml adds a new version)."""
-    system = ind.default_maturity_system()
+    system = _builtin()
     with db.session(Scope.all_tenants()) as s:
         found = s.scalar(
             select(IndicatorSystemRecord.id).where(
