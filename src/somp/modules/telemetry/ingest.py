@@ -229,17 +229,16 @@ class Ingestor:
                 )
                 by_serial.update({(tid, sn): aid for sn, aid in rows})
         own_serial: dict[int, str] = {}
-        device_assets = {it.source.asset_id for it in items if it.source.asset_id is not None}
-        if device_assets:
-            own_serial = dict(
-                conn.execute(select(Asset.id, Asset.serial_number).where(Asset.id.in_(device_assets))).all()
-            )
+        # a device's own serial number matters only when its batch names assets (rare): no query otherwise
+        named = {it.source.asset_id for it in items if it.source.asset_id is not None and any(it.columns.asset)}
+        if named:
+            own_serial = dict(conn.execute(select(Asset.id, Asset.serial_number).where(Asset.id.in_(named))).all())
         out: dict[int, np.ndarray] = {}
         for it, i in zip(items, index, strict=True):
             tid, aid = it.source.tenant_id, it.source.asset_id
             if aid is not None:
                 mine = own_serial.get(aid)
-                stray = next((a for a in set(it.columns.asset) if a and a != mine), None)
+                stray = next((a for a in set(it.columns.asset) if a and a != mine), None) if aid in named else None
                 if stray is not None:
                     outcomes[i].error = f"this device sends for asset {mine}, not {stray}"
                     continue
