@@ -29,6 +29,7 @@ PURE_ENGINES = [
     "modules/evaluation/batch_scoring.py",
     "modules/evaluation/carbon.py",
     "modules/evaluation/regional.py",
+    "modules/evaluation/system_excel.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
     "modules/pss/kano.py",

@@ -166,26 +166,6 @@ def _evaluation(db, tenant, mark: str) -> tuple[int, int]:
         return system.id, ev.id
 
 
-# The enterprise side of evaluation (self-assessment) and the evaluator's review are granted here
-# until somp.core.permissions grants them to these roles (then this fixture changes nothing).
-EVALUATION_GRANTS = {
-    Role.tenant_admin: {"self_assessment:*"},
-    Role.service_manager: {"self_assessment:*"},
-    Role.evaluator: {"evaluation:review"},
-}
-
-
-@pytest.fixture(autouse=True)
-def _evaluation_grants(monkeypatch):
-    from somp.core import permissions
-
-    for role, extra in EVALUATION_GRANTS.items():
-        monkeypatch.setitem(permissions.ROLE_GRANTS, role, permissions.ROLE_GRANTS[role] | extra)
-    permissions._grants.cache_clear()
-    yield
-    permissions._grants.cache_clear()
-
-
 @pytest.fixture
 def worlds(db):
     a = _world(db, "AMARK")

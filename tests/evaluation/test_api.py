@@ -2,9 +2,8 @@
 computed from its platform data, the evaluator's review across enterprises, and the AHP and
 input-output engines on uploaded data (Saaty 1990 and Miller & Blair 2009 figures).
 
-The role grants for the enterprise side (``self_assessment:*``) and the review
-(``evaluation:review``) are added here by the ``grants`` fixture: core/permissions.py is the lead's
-(see the report); the routes declare the permissions they need.
+Tenant admins and service managers hold ``self_assessment:*``; the evaluator holds
+``evaluation:read`` and ``evaluation:review`` (somp.core.permissions).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import datetime as dt
 
 import pytest
 
-from somp.core import permissions
 from somp.core.identity import Role
 from somp.core.tenancy import Scope
 from somp.modules.evaluation.indicators import default_maturity_system, dump_system
@@ -22,24 +20,8 @@ from tests.evaluation.test_mcda import HOUSE_CSV
 from tests.factories import make_customer, make_invoice, make_tenant, make_user
 
 API = "/api/v1/evaluation"
-EXTRA = {
-    Role.tenant_admin: {"self_assessment:*"},
-    Role.service_manager: {"self_assessment:*"},
-    Role.evaluator: {"evaluation:review"},
-}
-
-
 @pytest.fixture
-def grants(monkeypatch):
-    for role, extra in EXTRA.items():
-        monkeypatch.setitem(permissions.ROLE_GRANTS, role, permissions.ROLE_GRANTS[role] | extra)
-    permissions._grants.cache_clear()
-    yield
-    permissions._grants.cache_clear()
-
-
-@pytest.fixture
-def people(db, client_as, grants):
+def people(db, client_as):
     a, b = make_tenant(db, name="甲企业"), make_tenant(db, name="乙企业")
     c = make_customer(db, a)
     inv = make_invoice(db, a, c.id, issued_on=dt.date(2025, 3, 31))  # product 250,000 + service 12,000

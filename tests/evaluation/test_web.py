@@ -9,7 +9,6 @@ from somp.core.identity import Role
 from somp.core.tenancy import Scope
 from somp.modules.evaluation import service
 from somp.modules.evaluation.schemas import AnswerIn, AnswersIn, EvaluationCreate
-from tests.evaluation.test_api import grants  # noqa: F401  (the role grants fixture)
 from tests.factories import make_customer, make_invoice, make_tenant, make_user
 from tests.web.helpers import RAW_KEY_RE, WebClient
 
@@ -29,7 +28,7 @@ def _evaluation(db, tenant, *, submit: bool) -> int:
         return ev.id
 
 
-def test_enterprise_and_evaluator_pages(app, db, grants):  # noqa: F811
+def test_enterprise_and_evaluator_pages(app, db):
     a, b = make_tenant(db, name="甲企业"), make_tenant(db, name="乙企业")
     c = make_customer(db, a)
     make_invoice(db, a, c.id, issued_on=dt.date(2025, 3, 31))

@@ -31,6 +31,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "data:*",
             "telemetry:*",
             "lifecycle:*",
+            "self_assessment:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -48,6 +49,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "data:*",
             "telemetry:*",
             "lifecycle:*",
+            "self_assessment:*",
         }
     ),
     Role.engineer: frozenset(
@@ -77,7 +79,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "terminology:read",
         }
     ),
-    Role.evaluator: frozenset({"tokens:*", "evaluation:read", "terminology:read"}),
+    # the evaluator reads evaluation data across enterprises and reviews submitted evaluations
+    Role.evaluator: frozenset({"tokens:*", "evaluation:read", "evaluation:review", "terminology:read"}),
 }
 
 
