@@ -38,6 +38,12 @@ PURE_ENGINES = [
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
     "modules/aftersales/sla_attainment.py",
+    "modules/shared_manufacturing/problem.py",
+    "modules/shared_manufacturing/instances.py",
+    "modules/shared_manufacturing/dispatching.py",
+    "modules/shared_manufacturing/cpsat.py",
+    "modules/shared_manufacturing/lns.py",
+    "modules/shared_manufacturing/scheduling.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 
