@@ -348,13 +348,14 @@ def mqtt_drain(
         procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log))
     want = base + messages * size
     try:
-        # timed from the subscriptions (the process start, imports included, is not ingest)
+        # timed from the connections (the process start, imports included, is not ingest; a
+        # resumed session's queued messages flow from the CONNACK on, before the SUBACK)
         spawned = time.perf_counter()
         waiting = set(range(subscribers))
         while waiting:
             for k in list(waiting):
                 logs[k].seek(0)
-                if b"subscribed to" in logs[k].read():
+                if b"connected to" in logs[k].read():
                     waiting.discard(k)
             if any(p.poll() is not None for p in procs) or time.perf_counter() - spawned > 60:
                 raise RuntimeError("MQTT subscriber did not start")

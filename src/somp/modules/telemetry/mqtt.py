@@ -199,6 +199,9 @@ class MqttIngest:
             # Message ids restart with each connection: what is still buffered from the previous
             # one is stored but never acknowledged (the broker redelivers it; the batch id dedupes).
             self._generation += 1
+        # a resumed session's queued messages may arrive from here on, before the SUBACK
+        log.info("connected to %s:%s (session present: %s)", self.options.host, self.options.port,
+                 getattr(flags, "session_present", None))  # fmt: skip
         client.subscribe(self.options.topic, qos=1)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
