@@ -374,7 +374,31 @@ def mqtt_drain(
             p.wait(30)
         for log in logs:
             log.close()
+        # end the sessions: an offline session left behind keeps a share of a shared subscription
+        # (and a queue of every later message) on the broker
+        for client_id in ids:
+            forget_session(port, client_id, protocol)
     return messages * size / secs, messages / secs
+
+
+def forget_session(port: int, client_id: str, protocol: int) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    if protocol == 5:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 0
+        c.connect("127.0.0.1", port, clean_start=True, properties=props)
+    else:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                        clean_session=True)  # fmt: skip
+        c.connect("127.0.0.1", port)
+    c.loop_start()
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
 
 
 # ----------------------------------------------------------------------------- SQLite
