@@ -16,7 +16,9 @@ Each figure is printed beside its baseline measured in the same run (medians of 
   figure; timed from the subscription to the last committed reading. 100-reading batch payloads,
   then single-reading payloads (messages/s). The benchmark starts its own Mosquitto on a free port
   with ``max_queued_messages 0`` (the packaged default keeps at most 1,000 per offline client).
-  MQTT 5 sessions, and the single-reading run again over MQTT 3.1.1 (paho decodes an MQTT 5
+  MQTT 5 sessions; the batch run again with two subscriber processes sharing one MQTT shared
+  subscription (``$share/...``, how a broker spreads one topic over several consumers), and the
+  single-reading run again over MQTT 3.1.1 (paho decodes an MQTT 5
   properties object for every PUBLISH, which costs about as much as the rest of its receive path).
 * **SQLite**: ``Ingestor.ingest_many`` (decode, check, dedupe, store, roll up, commit) of
   1,000-reading payloads into a file database, beside executemany of the same rows.
@@ -518,6 +520,8 @@ def main() -> None:
             if "mqtt" in only:
                 r, _ = mqtt_drain(url, tokens, mport, args.mqtt_batches, 100, run)
                 res.setdefault("mqtt_batch", []).append(r)
+                r, _ = mqtt_drain(url, tokens, mport, args.mqtt_batches, 100, run, subscribers=2)
+                res.setdefault("mqtt_batch_x2", []).append(r)
                 _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run)
                 res.setdefault("mqtt_single", []).append(m)
                 _, m = mqtt_drain(url, tokens, mport, args.mqtt_singles, 1, run, protocol=311)
@@ -548,6 +552,8 @@ def main() -> None:
     line("raw binary COPY, narrow rows, no index, commit every 5,000 (baseline)", "copy", "rows/s", "", None)
     line("HTTP bulk, 1,000 readings/request, PostgreSQL", "http", "readings/s", ">= 250,000; ratio >= 0.25", copy)
     line("MQTT 5, 100-reading payloads, PostgreSQL", "mqtt_batch", "readings/s", ">= 250,000; ratio >= 0.25", copy)
+    line("MQTT 5, 100-reading payloads, 2 subscribers ($share)", "mqtt_batch_x2", "readings/s",
+         ">= 250,000; ratio >= 0.25", copy)  # fmt: skip
     line("MQTT 5, single-reading payloads, PostgreSQL", "mqtt_single", "messages/s", ">= 20,000", None)
     line("MQTT 3.1.1, single-reading payloads, PostgreSQL", "mqtt_single_311", "messages/s", ">= 20,000", None)
     line("MQTT 3.1.1, single readings, 2 subscribers ($share)", "mqtt_single_311_x2", "messages/s", ">= 20,000", None)
