@@ -4,7 +4,6 @@ manifests. Nothing connects to a database at import time; :func:`create_app` doe
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -30,6 +29,7 @@ from somp.core.config import Settings
 from somp.core.database import Database, utcnow
 from somp.core.events import EventBus
 from somp.core.modules import each, import_all_models
+from somp.core.runtime import settle_heap
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -133,8 +133,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         # Objects alive after start-up (modules, routes, mappers) are never garbage; moving them out of
         # the collector's view keeps full collections short, which shortens latency tails.
-        gc.collect()
-        gc.freeze()
+        settle_heap()
         if dispatcher:
             dispatcher.start()
         try:
