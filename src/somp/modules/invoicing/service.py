@@ -164,12 +164,16 @@ def create_many(session: Session, tenant_id: int, drafts: Sequence[InvoiceDraft]
             "period_start": d.period_start, "period_end": d.period_end, "due_on": d.due_on, "currency": d.currency,
             "net_total": net, "tax_total": tax, "notes": d.notes, "created_at": now, "updated_at": now, "version": 1,
         })  # fmt: skip
-    ids = list(
-        session.scalars(
-            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), heads,
-            execution_options={"synchronize_session": False},
-        )
-    )  # fmt: skip
+    # Core executemany statements: ORM bulk inserts split the rows into one statement per set of
+    # non-null keys, and an ordered RETURNING runs row by row on SQLite; the new ids are read back
+    # by their (unique) numbers instead
+    session.execute(insert(Invoice.__table__), heads)
+    by_number: dict[str, int] = {}
+    wanted = [h["number"] for h in heads]
+    for i in range(0, len(wanted), 5000):
+        part = wanted[i : i + 5000]
+        by_number.update(session.execute(select(Invoice.number, Invoice.id).where(Invoice.number.in_(part))).all())
+    ids = [by_number[n] for n in wanted]
     rows = [
         {"tenant_id": tenant_id, "invoice_id": iid, "line_no": n, "amount": amount, "category": ln.category,
          "description": ln.description, "quantity": ln.quantity, "unit": ln.unit, "unit_price": ln.unit_price,
@@ -177,7 +181,7 @@ def create_many(session: Session, tenant_id: int, drafts: Sequence[InvoiceDraft]
         for iid, d, amounts in zip(ids, drafts, priced, strict=True)
         for n, (ln, amount) in enumerate(zip(d.lines, amounts, strict=True), start=1)
     ]  # fmt: skip
-    session.execute(insert(InvoiceLine), rows, execution_options={"synchronize_session": False})
+    session.execute(insert(InvoiceLine.__table__), rows)
     return ids
 
 

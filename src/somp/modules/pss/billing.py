@@ -207,12 +207,12 @@ def run(
         billed_rows.append({"tenant_id": tenant_id, "contract_id": c.id, "period": period, "run_id": run_row.id,
                             "invoice_id": inv_id, "credit_note_id": cn_id})  # fmt: skip
     if billed_rows:
-        session.execute(insert(BilledPeriod), billed_rows, execution_options={"synchronize_session": False})
+        session.execute(insert(BilledPeriod.__table__), billed_rows)
     if items:
         for it in items:
             it["tenant_id"], it["run_id"] = tenant_id, run_row.id
         items.sort(key=lambda it: it["contract_id"])
-        session.execute(insert(BillingRunItem), items, execution_options={"synchronize_session": False})
+        session.execute(insert(BillingRunItem.__table__), items)
     run_row.invoices, run_row.credit_notes = n_inv, n_cred
     run_row.net_invoiced, run_row.net_credited = inv_total, cred_total
     run_row.seconds = round(time.perf_counter() - started, 3)
