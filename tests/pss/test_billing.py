@@ -290,9 +290,11 @@ def test_the_run_is_set_based_its_statements_do_not_grow_with_the_contracts(db):
     assert counts[0] == counts[1], counts
 
 
-def test_an_invalid_period_is_refused(db):
+def test_an_invalid_period_or_a_month_not_over_is_refused(db):
     w = World(db)
     from somp.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed), db.session(Scope.tenant(w.t.id)) as s:
         billing.run(s, "2026-13")
+    with pytest.raises(ValidationFailed, match="period not over"), db.session(Scope.tenant(w.t.id)) as s:
+        billing.run(s, "2026-11", now=NOW)  # November is still running on 3 November

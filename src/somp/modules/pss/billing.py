@@ -13,6 +13,7 @@ Rules:
 
 * **period**: a calendar month in China time (Asia/Shanghai, :data:`BILLING_TZ`); fees are monthly
   and prorated by days when the contract starts or ends inside the month (``end_date`` exclusive);
+* **when**: a month is billed once it is over (a running month is refused);
 * **who is billed**: contracts whose term overlaps the month and whose status is active, expired or
   terminated; suspended contracts are skipped (``suspended``); a contract billed for the month in
   any earlier run is skipped (``already_billed``) — the unique (contract, period) key of
@@ -140,6 +141,10 @@ def run(
     now = now or utcnow()
     issued_on = issued_on or p.end
     start, end = instant(p.start), instant(p.end)
+    if end > now:  # a month still running would be billed on part of its usage, and then never again
+        raise ValidationFailed(
+            "period not over", [FieldError("period", f"{period} ends {end.isoformat()}; bill it after that", "open")]
+        )
 
     tick("read", 0, 1)
     contracts = _contracts(session, p)
