@@ -298,3 +298,20 @@ def test_an_invalid_period_or_a_month_not_over_is_refused(db):
         billing.run(s, "2026-13")
     with pytest.raises(ValidationFailed, match="period not over"), db.session(Scope.tenant(w.t.id)) as s:
         billing.run(s, "2026-11", now=NOW)  # November is still running on 3 November
+
+
+def test_a_contract_whose_sla_calendar_is_gone_is_skipped_and_the_others_are_billed(db, monkeypatch):
+    from somp.core import calendars
+
+    class Weekdays:
+        def working_seconds(self, start, end):
+            return max(0.0, (end - start).total_seconds()) * 5 / 7
+
+    monkeypatch.setitem(calendars._registered, "office", Weekdays)
+    w = World(db)
+    gone, _ = w.contract({"model": "subscription", "fee": "100.00"}, sla={"calendar": "office"})
+    kept, _ = w.contract({"model": "subscription", "fee": "100.00"}, sla={"calendar": "24x7"})
+    monkeypatch.delitem(calendars._registered, "office")  # the module that offered it was removed
+    run = w.run()
+    items = w.items(run.id)
+    assert (items[gone.id].reason, items[kept.id].outcome) == ("unknown_calendar", "billed")

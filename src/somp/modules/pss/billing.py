@@ -23,7 +23,8 @@ Rules:
 * **availability**: outages from the covered assets' lifecycle timeline: time ``failed``, and
   ``under_maintenance`` entered from ``failed`` (a repair); maintenance entered from a working state
   is planned and not downtime. Availability is counted in the SLA's service calendar
-  (:mod:`somp.core.calendars`, 24 x 7 by default). No covered asset: ``no_availability``;
+  (:mod:`somp.core.calendars`, 24 x 7 by default; a calendar no installed module offers any more:
+  ``unknown_calendar``). No covered asset: ``no_availability``;
 * **availability-based plans**: the band bonus is an invoice line, the band penalty a credit note
   line (invoices carry no negative lines);
 * **SLA credits** (credit note): the availability credit (% of the month's charges) when availability
@@ -152,10 +153,12 @@ def run(
     tick("read", 1, 1)
 
     todo = [c for c in contracts.values() if c.id not in billed and c.status != ContractStatus.suspended and c.plan]
+    cals = _calendars(todo)
+    todo = [c for c in todo if c.id in cals]
     usage = _usage(session, todo, start, end, tick)
     need_av = [c for c in todo if _needs_availability(c)]
     outages = _outages(session, {a for c in need_av for a in c.assets}, start, end)
-    tickets = _work_orders(session, [c for c in todo if c.sla and c.sla.targets], start, end, now)
+    tickets = _work_orders(session, [c for c in todo if c.sla and c.sla.targets], start, end, now, cals)
 
     items: list[dict] = []
     drafts: list[tuple[_Contract, _Result]] = []
@@ -169,7 +172,9 @@ def run(
                 raise Skip("suspended", "the contract is suspended")
             if c.plan is None:
                 raise Skip("no_price_plan", "no price plan agreed for the contract")
-            res = _price(c, p, start, end, now, usage, outages, tickets)
+            if c.id not in cals:
+                raise Skip("unknown_calendar", f"the SLA names service calendar {c.sla.calendar!r}, not installed")
+            res = _price(c, p, start, end, now, usage, outages, tickets.get(c.id, ()), cals[c.id])
             if not res.invoice_lines and not res.credit_lines:
                 raise Skip("nothing_to_bill", "no charge in this period")
             drafts.append((c, res))
@@ -319,8 +324,30 @@ def _outages(session: Session, assets: set[int], start: dt.datetime, end: dt.dat
     return out
 
 
+def _calendars(todo: list[_Contract]) -> dict[int, calendars.ServiceCalendar]:
+    """The service calendar of each contract (24 x 7 without SLA terms); a contract whose SLA names a
+    calendar no installed module offers is left out (skipped as ``unknown_calendar``)."""
+    known: dict[str, calendars.ServiceCalendar | None] = {}
+    out = {}
+    for c in todo:
+        name = c.sla.calendar if c.sla else calendars.ALWAYS
+        if name not in known:
+            try:
+                known[name] = calendars.get(name)
+            except LookupError:
+                known[name] = None
+        if known[name] is not None:
+            out[c.id] = known[name]
+    return out
+
+
 def _work_orders(
-    session: Session, with_targets: list[_Contract], start: dt.datetime, end: dt.datetime, now: dt.datetime
+    session: Session,
+    with_targets: list[_Contract],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    cal: dict[int, calendars.ServiceCalendar],
 ) -> dict[int, list[Ticket]]:
     """The month's incident work orders per contract (its own ``contract_id``, else the contract
     covering its asset), with their clocks read at ``now`` on the SLA's calendar."""
@@ -328,7 +355,6 @@ def _work_orders(
         return {}
     by_id = {c.id: c for c in with_targets}
     by_asset = {a: c for c in with_targets for a in c.assets}
-    cal = {c.id: calendars.get(c.sla.calendar) for c in with_targets}
     rows = session.execute(
         select(
             WorkOrder.number, WorkOrder.contract_id, WorkOrder.asset_id, WorkOrder.priority, WorkOrder.opened_at,
@@ -389,7 +415,8 @@ def _price(
     now: dt.datetime,
     usage: dict[str, dict[int, Decimal]],
     outages: dict[int, list[Outage]],
-    tickets: dict[int, list[Ticket]],
+    tickets: list[Ticket] | tuple[()],
+    cal: calendars.ServiceCalendar,
 ) -> _Result:
     plan, res = c.plan, _Result()
     notes = []
@@ -408,7 +435,6 @@ def _price(
             if plan.model == PriceModel.availability_based:
                 raise Skip("no_availability", "no covered asset to measure availability on")
         else:
-            cal = calendars.get(c.sla.calendar) if c.sla else calendars.Always()
             spans = [o for a in c.assets for o in outages.get(a, ())]
             a = availability(spans, max(start, instant(c.start)), min(end, instant(c.end)), cal, end)
             if a.availability is not None:
@@ -426,7 +452,7 @@ def _price(
         elif ln.amount > 0:
             res.invoice_lines.append(_line(ln, category, plan.tax_rate))
     charges = sum((money(x.quantity * x.unit_price) for x in res.invoice_lines), Decimal("0.00"))
-    res.credit_lines.extend(_sla_credits(c, charges, av, tickets.get(c.id, ()), plan.tax_rate, notes))
+    res.credit_lines.extend(_sla_credits(c, charges, av, tickets, plan.tax_rate, notes))
     res.detail = "; ".join(notes) or None
     return res
 
