@@ -37,7 +37,7 @@ PURE_ENGINES = [
     "modules/pss/pricing.py",
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
-    "modules/aftersales/sla_attainment.py",
+    "modules/pss/sla_attainment.py",
     "modules/shared_manufacturing/problem.py",
     "modules/shared_manufacturing/instances.py",
     "modules/shared_manufacturing/dispatching.py",

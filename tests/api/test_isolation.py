@@ -79,6 +79,7 @@ def _world(db, mark: str) -> World:
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
     system_id, evaluation_id = _evaluation(db, t, mark)
+    run_id = _billing(db, t, k.id, a.id, mark)
     return World(
         t,
         admin,
@@ -103,6 +104,7 @@ def _world(db, mark: str) -> World:
             alarm=alarm_id,
             eval_system=system_id,
             evaluation=evaluation_id,
+            billing_run=run_id,
         ),
     )
 
@@ -166,6 +168,26 @@ def _evaluation(db, tenant, mark: str) -> tuple[int, int]:
         return system.id, ev.id
 
 
+def _billing(db, tenant, contract_id: int, asset_id: int, mark: str) -> int:
+    """A price plan and SLA terms on the contract, and a billing run that looked at it (a sale of
+    another month: skipped as nothing to bill, so the tenant's invoices stay as they are)."""
+    from sqlalchemy import update
+
+    from somp.modules.contracts.models import Contract
+    from somp.modules.pss import billing
+    from somp.modules.pss import service as pss
+    from somp.modules.pss.schemas import PricePlanIn, SlaTermsIn
+
+    with db.session(Scope.tenant(tenant.id)) as s:
+        s.execute(update(Contract).where(Contract.id == contract_id).values(status="active"))
+        plan = PricePlanIn(model="one_time_sale", price="9.00", sold_on="2025-06-01", notes=f"计划{mark}")
+        pss.set_price_plan(s, contract_id, plan)
+        pss.set_sla_terms(s, contract_id, SlaTermsIn(availability_target_pct="99", availability_credit_pct="5"))
+        run = billing.run(s, "2026-01", now=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+        s.commit()
+        return run.id
+
+
 @pytest.fixture
 def worlds(db):
     a = _world(db, "AMARK")
@@ -203,6 +225,7 @@ PARAM_FOR = {
     "alarm_id": "alarm",
     "system_id": "eval_system",
     "evaluation_id": "evaluation",
+    "run_id": "billing_run",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -304,12 +327,22 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/input-output"): None,
         ("POST", "/evaluation/carbon"): None,
         ("POST", "/evaluation/regions"): None,
+        ("PUT", "/pss/contracts/{contract_id}/price-plan"): {"model": "subscription", "fee": "1.00"},
+        ("PUT", "/pss/contracts/{contract_id}/sla"): {"availability_target_pct": "50"},
+        ("POST", "/pss/billing-runs"): {"period": "2026-01"},
+        ("POST", "/pss/sell-vs-serve"): {"product_id": b["product"], "service_fee": "1000.00"},
     }
 
 
 # Create routes whose body references only the caller's own tenant (nothing of B to point at);
 # their isolation is the before_flush stamp, checked by the snapshot comparison.
-SELF_CONTAINED_CREATES = {("POST", "/products"), ("POST", "/customers"), ("POST", "/tokens"), ("POST", "/tenants")}
+SELF_CONTAINED_CREATES = {
+    ("POST", "/products"),
+    ("POST", "/customers"),
+    ("POST", "/tokens"),
+    ("POST", "/tenants"),
+    ("POST", "/pss/billing-runs"),  # bills the caller's own contracts (a billing test checks the tenant)
+}
 
 # Query parameters that take an id of another entity: lists are also probed with B's ids there.
 FILTER_PARAMS = {

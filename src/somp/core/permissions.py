@@ -32,6 +32,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "pss:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -50,6 +51,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "pss:*",
         }
     ),
     Role.engineer: frozenset(

@@ -23,22 +23,35 @@ class NumberSequence(TenantOwned, Base):
 
 
 def next_value(session: Session, tenant_id: int, name: str) -> int:
+    return next_values(session, tenant_id, name, 1)
+
+
+def next_values(session: Session, tenant_id: int, name: str, count: int) -> int:
+    """Reserve ``count`` consecutive values in one statement; returns the first (bulk writers)."""
+    if count < 1:
+        raise ValueError("reserve at least one value")
     scope = current_scope(session)
     if scope.tenant_id not in (None, tenant_id) or scope.evaluator:
         raise PermissionError("numbers are drawn in the tenant's own scope")
     stmt = (
         update(NumberSequence)
         .where(NumberSequence.tenant_id == tenant_id, NumberSequence.name == name)
-        .values(value=NumberSequence.value + 1)
+        .values(value=NumberSequence.value + count)
         .returning(NumberSequence.value)
         .execution_options(synchronize_session=False)
     )
     value = session.execute(stmt).scalar()
     if value is None:
-        session.execute(insert(NumberSequence).values(tenant_id=tenant_id, name=name, value=1))
-        value = 1
-    return int(value)
+        session.execute(insert(NumberSequence).values(tenant_id=tenant_id, name=name, value=count))
+        value = count
+    return int(value) - count + 1
 
 
 def next_number(session: Session, tenant_id: int, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{next_value(session, tenant_id, f'{prefix}-{year}'):06d}"
+
+
+def next_numbers(session: Session, tenant_id: int, prefix: str, year: int, count: int) -> list[str]:
+    """``count`` consecutive document numbers, drawn in one statement."""
+    first = next_values(session, tenant_id, f"{prefix}-{year}", count)
+    return [f"{prefix}-{year}-{n:06d}" for n in range(first, first + count)]

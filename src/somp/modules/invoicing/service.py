@@ -8,15 +8,17 @@ a credit note or a new invoice instead).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from somp.core.database import utcnow
 from somp.core.errors import FieldError, ValidationFailed, illegal_transition
 from somp.core.pagination import Order
-from somp.core.sequences import next_number
+from somp.core.sequences import next_number, next_numbers
 from somp.core.service import apply_changes, check_version, ensure_unique, get_or_404, list_page, require_ref
 from somp.modules.assets.models import Asset
 from somp.modules.catalog.models import Product
@@ -103,6 +105,84 @@ def create_invoice(session: Session, data: InvoiceCreate) -> Invoice:
     session.add(invoice)
     session.flush()
     return invoice
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A line of :func:`create_many` (the fields of :class:`InvoiceLineIn`, already valid)."""
+
+    category: RevenueCategory
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str = "pcs"
+    tax_rate: Decimal = Decimal("0.1300")
+    cost_amount: Decimal | None = None
+    asset_id: int | None = None
+    product_id: int | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    kind: InvoiceKind
+    customer_id: int
+    issued_on: dt.date
+    lines: Sequence[LineDraft]
+    contract_id: int | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    due_on: dt.date | None = None
+    notes: str | None = None
+    currency: str = "CNY"
+
+
+def create_many(session: Session, tenant_id: int, drafts: Sequence[InvoiceDraft]) -> list[int]:
+    """Create many draft invoices and credit notes in a few statements (bulk writers such as billing
+    runs): numbers drawn as one block per prefix and year, one multi-row INSERT of the invoices (ids
+    returned in order) and one of the lines; amounts and VAT by :func:`priced_lines`, the rule of
+    :func:`create_invoice`. The caller has checked the customers and contracts in its scope (the
+    composite tenant foreign keys refuse any other). Returns the new ids in the order of ``drafts``."""
+    if not drafts:
+        return []
+    numbers: dict[tuple[str, int], list[str]] = {}
+    for d in drafts:
+        key = ("CN" if d.kind == InvoiceKind.credit_note else "INV", d.issued_on.year)
+        numbers.setdefault(key, []).append("")
+    for key, slots in numbers.items():
+        numbers[key] = next_numbers(session, tenant_id, key[0], key[1], len(slots))[::-1]
+    now = utcnow()
+    heads, priced = [], []
+    for d in drafts:
+        if not d.lines:
+            raise ValueError("an invoice needs at least one line")
+        amounts, net, tax = priced_lines(d.lines)  # type: ignore[arg-type]
+        priced.append(amounts)
+        key = ("CN" if d.kind == InvoiceKind.credit_note else "INV", d.issued_on.year)
+        heads.append({
+            "tenant_id": tenant_id, "number": numbers[key].pop(), "kind": d.kind, "status": InvoiceStatus.draft,
+            "customer_id": d.customer_id, "contract_id": d.contract_id, "issued_on": d.issued_on,
+            "period_start": d.period_start, "period_end": d.period_end, "due_on": d.due_on, "currency": d.currency,
+            "net_total": net, "tax_total": tax, "notes": d.notes, "created_at": now, "updated_at": now, "version": 1,
+        })  # fmt: skip
+    # Core executemany statements: ORM bulk inserts split the rows into one statement per set of
+    # non-null keys, and an ordered RETURNING runs row by row on SQLite; the new ids are read back
+    # by their (unique) numbers instead
+    session.execute(insert(Invoice.__table__), heads)
+    by_number: dict[str, int] = {}
+    wanted = [h["number"] for h in heads]
+    for i in range(0, len(wanted), 5000):
+        part = wanted[i : i + 5000]
+        by_number.update(session.execute(select(Invoice.number, Invoice.id).where(Invoice.number.in_(part))).all())
+    ids = [by_number[n] for n in wanted]
+    rows = [
+        {"tenant_id": tenant_id, "invoice_id": iid, "line_no": n, "amount": amount, "category": ln.category,
+         "description": ln.description, "quantity": ln.quantity, "unit": ln.unit, "unit_price": ln.unit_price,
+         "tax_rate": ln.tax_rate, "cost_amount": ln.cost_amount, "asset_id": ln.asset_id, "product_id": ln.product_id}
+        for iid, d, amounts in zip(ids, drafts, priced, strict=True)
+        for n, (ln, amount) in enumerate(zip(d.lines, amounts, strict=True), start=1)
+    ]  # fmt: skip
+    session.execute(insert(InvoiceLine.__table__), rows)
+    return ids
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:

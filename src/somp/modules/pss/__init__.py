@@ -1,4 +1,29 @@
-"""Product-service systems: requirements engineering (framework node 2.1.1: Kano analysis, QFD house
-of quality) and product-service combination design and pricing (2.1.2). Not registered as a module
-yet (no manifest): this session holds the pure engines only (:mod:`.kano`, :mod:`.qfd`,
-:mod:`.pricing`)."""
+"""Product-service systems (framework nodes 2.1.1 requirements engineering, 2.1.2 product-service
+combination design and pricing): the price plan and SLA terms of each contract, billing runs that
+turn fees, metered usage and SLA attainment into invoices and credit notes, and the sell-vs-serve
+lifecycle comparison.
+
+Pure engines (no database or web framework): :mod:`.kano`, :mod:`.qfd`, :mod:`.blueprint`,
+:mod:`.pricing` (price models -> invoice lines, NPV / LCC / IRR) and :mod:`.sla_attainment`
+(availability and SLA clocks). :mod:`.billing` runs a period for a tenant; metered usage comes
+through :mod:`somp.core.metering` (answered by the telemetry module), never by importing it.
+docs/pss.md describes them.
+"""
+
+from somp.core.modules import ModuleManifest, NavItem
+
+MANIFEST = ModuleManifest(
+    name="pss",
+    framework=("2.1.1", "2.1.2"),
+    label="nav.pss",
+    depends=("catalog", "customers", "assets", "contracts", "workorders", "invoicing"),
+    models="somp.modules.pss.models",
+    api="somp.modules.pss.api:router",
+    web="somp.modules.pss.web:router",
+    cli="somp.modules.pss.cli:app",
+    cli_name="pss",
+    nav=(
+        NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
+        NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
+    ),
+)

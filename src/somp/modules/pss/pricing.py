@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from scipy.optimize import brentq
-
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -231,6 +229,8 @@ def npv(rate: Decimal | str, flows: Sequence[Decimal]) -> Decimal:
 
 def irr(flows: Sequence[Decimal], low: float = -0.99, high: float = 10.0) -> float | None:
     """Internal rate of return (scipy brentq on the NPV); None when the NPV does not change sign."""
+    from scipy.optimize import brentq  # imported here: scipy costs about a second at app start
+
     fl = [float(f) for f in flows]
 
     def f(r: float) -> float:

@@ -16,4 +16,6 @@ MANIFEST = ModuleManifest(
     cli="somp.modules.telemetry.cli:app",
     cli_name="ingest",
     periodic="somp.modules.telemetry.service:compact_tick",
+    # answers "usage per asset, metric and period" for billing (somp.core.metering)
+    extra={"meter": "somp.modules.telemetry.metering:HourlyRollupMeter"},
 )

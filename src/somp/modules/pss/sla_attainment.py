@@ -6,7 +6,8 @@ Two sources are combined for one contract and one period ``[start, end)``:
 
 * **availability** from downtime (outages of the covered assets, e.g. the telemetry-driven asset
   states failed / under maintenance): the ITIL measures, counted in the agreed service time of a
-  :class:`~somp.modules.aftersales.sla_timer.WorkingCalendar` (24 x 7 or service hours):
+  service calendar (24 x 7 or service hours; anything with ``working_seconds(start, end)``, e.g. the
+  after-sales module's ``WorkingCalendar`` or :mod:`somp.core.calendars`):
 
   - availability = (agreed service time - downtime) / agreed service time;
   - MTRS, mean time to restore service = downtime / number of service breaks;
@@ -15,10 +16,13 @@ Two sources are combined for one contract and one period ``[start, end)``:
 
   Overlapping outages (two assets of one contract down at once) count once; planned maintenance
   agreed with the customer is not downtime; an outage still open is counted up to ``now``.
-* **response and resolution** of the period's tickets or work orders from their SLA clocks
-  (:func:`somp.modules.aftersales.sla_timer.evaluate`): the share met among those whose outcome is
+* **response and resolution** of the period's tickets or work orders from the outcome of their SLA
+  clocks (:class:`Clock`: met, breached or pending): the share met among those whose outcome is
   known (met, or breached, including one still open past its target); tickets still running
-  within their target are counted as pending, not as met.
+  within their target are counted as pending, not as met. The clocks are evaluated by the caller:
+  after-sales tickets with their pausing timers, work orders with :func:`clock` (a clock without
+  pauses, on the service calendar). This file imports no other module, so the billing of the
+  ``pss`` module and the after-sales module can both use it.
 
 A period with no agreed service time, or no ticket with a known outcome, has no value for that
 measure (``None``): missing is never scored as 0 or 100 %.
@@ -27,10 +31,24 @@ measure (``None``): missing is never scored as 0 or 100 %.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from somp.modules.aftersales.sla_timer import ClockState, Event, Priority, SlaTerms, WorkingCalendar, evaluate
+
+class ServiceCalendar(Protocol):
+    """The agreed service time: seconds of service time between two aware instants."""
+
+    def working_seconds(self, start: dt.datetime, end: dt.datetime) -> float: ...
+
+
+class Clock(enum.StrEnum):
+    """The outcome of one SLA clock (response or resolution) when it is read."""
+
+    met = "met"
+    breached = "breached"
+    pending = "pending"  # still running (or paused) within its target
 
 
 @dataclass(frozen=True)
@@ -44,9 +62,31 @@ class Outage:
 
 @dataclass(frozen=True)
 class Ticket:
+    """A ticket or work order with its clocks read at the attainment's ``now``."""
+
     code: str
-    priority: Priority | str
-    events: Sequence[Event]
+    opened_at: dt.datetime
+    response: Clock
+    resolution: Clock
+
+
+def clock(
+    calendar: ServiceCalendar,
+    opened_at: dt.datetime,
+    done_at: dt.datetime | None,
+    target_seconds: float | None,
+    now: dt.datetime,
+) -> Clock:
+    """A clock without pauses: service time from ``opened_at`` to ``done_at`` (or ``now`` while not
+    done) against ``target_seconds``. Done in time: met; done late, or not done and already past the
+    target: breached; otherwise pending. No target: pending (nothing was agreed)."""
+    if target_seconds is None:
+        return Clock.pending
+    stop = done_at if done_at is not None and done_at <= now else now
+    spent = calendar.working_seconds(opened_at, stop) if stop > opened_at else 0.0
+    if done_at is not None and done_at <= now:
+        return Clock.met if spent <= target_seconds else Clock.breached
+    return Clock.breached if spent > target_seconds else Clock.pending
 
 
 @dataclass(frozen=True)
@@ -85,7 +125,7 @@ class SlaAttainment:
 
 
 def availability(
-    outages: Iterable[Outage], start: dt.datetime, end: dt.datetime, calendar: WorkingCalendar, now: dt.datetime
+    outages: Iterable[Outage], start: dt.datetime, end: dt.datetime, calendar: ServiceCalendar, now: dt.datetime
 ) -> Availability:
     """ITIL availability, MTRS, MTBF and MTBSI of ``[start, min(end, now))`` in ``calendar``'s time."""
     if end <= start:
@@ -121,32 +161,29 @@ def availability(
 
 
 def attainment(
-    terms: SlaTerms,
     tickets: Iterable[Ticket],
     outages: Iterable[Outage],
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime,
-    service_calendar: WorkingCalendar,
+    service_calendar: ServiceCalendar,
     availability_target: float | None = None,
 ) -> SlaAttainment:
     """SLA attainment of one contract over ``[start, end)`` at ``now``: availability from the outages,
-    response and resolution from the tickets opened in the period (clocks read at ``now``)."""
+    response and resolution from the tickets opened in the period (their clocks read at ``now``)."""
     if availability_target is not None and not 0 < availability_target <= 1:
         raise ValueError("availability_target is a fraction in (0, 1], e.g. 0.99")
     av = availability(outages, start, end, service_calendar, now)
     response, resolution = [0, 0, 0], [0, 0, 0]
     breached: list[str] = []
     for t in tickets:
-        opened = min(e.at for e in t.events)
-        if not start <= opened < end:
+        if not start <= t.opened_at < end:
             continue
-        status = evaluate(terms, t.priority, t.events, now)
         bad = False
-        for clock, tally in ((status.response, response), (status.resolution, resolution)):
-            if clock.state is ClockState.met:
+        for state, tally in ((t.response, response), (t.resolution, resolution)):
+            if state is Clock.met:
                 tally[0] += 1
-            elif clock.state is ClockState.breached:
+            elif state is Clock.breached:
                 tally[1] += 1
                 bad = True
             else:  # running or paused within its target

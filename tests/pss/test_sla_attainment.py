@@ -6,8 +6,17 @@ import random
 
 import pytest
 
-from somp.modules.aftersales.sla_attainment import Outage, Ticket, attainment, availability
-from somp.modules.aftersales.sla_timer import Event, EventKind, Priority, SlaTerms, Target, WorkingCalendar
+from somp.modules.aftersales.sla_timer import (
+    ClockState,
+    Event,
+    EventKind,
+    Priority,
+    SlaTerms,
+    Target,
+    WorkingCalendar,
+    evaluate,
+)
+from somp.modules.pss.sla_attainment import Clock, Outage, Ticket, attainment, availability, clock
 
 UTC = dt.UTC
 WEEK = dt.datetime(2026, 3, 2, tzinfo=UTC), dt.datetime(2026, 3, 9, tzinfo=UTC)  # Monday to Monday
@@ -75,8 +84,20 @@ def terms() -> SlaTerms:
     })  # fmt: skip
 
 
+NOW = t(9, 0)
+
+
 def ticket(code, priority, *events) -> Ticket:
-    return Ticket(code, priority, [Event(at, kind) for at, kind in events])
+    """A ticket whose clocks are read with the after-sales SLA timer at ``NOW`` (the adapter the
+    after-sales module uses)."""
+    status = evaluate(terms(), priority, [Event(at, kind) for at, kind in events], NOW)
+    outcome = {ClockState.met: Clock.met, ClockState.breached: Clock.breached}
+    return Ticket(
+        code,
+        min(at for at, _ in events),
+        outcome.get(status.response.state, Clock.pending),
+        outcome.get(status.resolution.state, Clock.pending),
+    )
 
 
 def test_tickets_of_the_period_give_response_and_resolution_attainment():
@@ -89,7 +110,7 @@ def test_tickets_of_the_period_give_response_and_resolution_attainment():
         ticket("WO-0", "P1", (t(1, 10), o), (t(1, 20), r)),  # opened before the period: not counted
     ]
     outages = [Outage(t(3, 9), t(3, 13))]
-    res = attainment(terms(), tickets, outages, *WEEK, now=t(9, 0), service_calendar=WorkingCalendar.always("UTC"),
+    res = attainment(tickets, outages, *WEEK, now=NOW, service_calendar=WorkingCalendar.always("UTC"),
                      availability_target=0.99)  # fmt: skip
     assert (res.response.met, res.response.breached, res.response.pending) == (2, 1, 1)
     assert (res.resolution.met, res.resolution.breached, res.resolution.pending) == (2, 1, 1)
@@ -99,10 +120,29 @@ def test_tickets_of_the_period_give_response_and_resolution_attainment():
 
 
 def test_nothing_known_is_missing_not_zero():
-    res = attainment(terms(), [], [], *WEEK, now=WEEK[0], service_calendar=WorkingCalendar.always("UTC"),
+    res = attainment([], [], *WEEK, now=WEEK[0], service_calendar=WorkingCalendar.always("UTC"),
                      availability_target=0.99)  # fmt: skip
     assert res.availability.availability is None and res.availability_met is None
     assert res.response.attainment is None and res.resolution.attainment is None
     with pytest.raises(ValueError, match="fraction"):
-        attainment(terms(), [], [], *WEEK, now=WEEK[1], service_calendar=WorkingCalendar.always("UTC"),
+        attainment([], [], *WEEK, now=WEEK[1], service_calendar=WorkingCalendar.always("UTC"),
                    availability_target=99)  # fmt: skip
+
+
+def test_a_work_order_clock_without_pauses_agrees_with_the_after_sales_timer():
+    """:func:`clock` (work orders: no pause events) gives the same outcome as the after-sales SLA
+    timer on the same opened / done instants, on 24 x 7 and on office hours."""
+    rng = random.Random(7)
+    for cal in (WorkingCalendar.always("UTC"), WorkingCalendar.weekdays(tz="Asia/Shanghai")):
+        target = dt.timedelta(hours=6)
+        sla = SlaTerms({Priority.p2: Target(target, target, cal)})
+        for _ in range(200):
+            opened = WEEK[0] + dt.timedelta(minutes=rng.randrange(0, 5 * 24 * 60))
+            done = opened + dt.timedelta(minutes=rng.randrange(1, 40 * 60)) if rng.random() < 0.7 else None
+            now = opened + dt.timedelta(minutes=rng.randrange(1, 60 * 60))
+            events = [Event(opened, EventKind.opened)]
+            if done is not None and done <= now:
+                events.append(Event(done, EventKind.resolved))
+            state = evaluate(sla, "P2", events, now).resolution.state
+            want = {ClockState.met: Clock.met, ClockState.breached: Clock.breached}.get(state, Clock.pending)
+            assert clock(cal, opened, done, target.total_seconds(), now) is want, (opened, done, now)

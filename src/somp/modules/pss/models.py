@@ -1,0 +1,143 @@
+"""Tables of the pss module (framework node 2.1.2): the price plan and the SLA terms agreed in a
+contract, billing runs and what each run did per contract, and the billed periods that make a run
+idempotent.
+
+* :class:`PricePlan` — one per contract: one-time sale, subscription, pay-per-use (metric, unit,
+  graduated tiers, included quantity, minimum charge) or availability-based (fee and bonus/penalty
+  bands); monthly amounts in CNY, validated at the edge (:mod:`.schemas`).
+* :class:`SlaTerms` — one per contract: availability target, response and resolution hours per
+  priority, MTTR target, the name of the service calendar (:mod:`somp.core.calendars`), and the
+  credits owed when the SLA is missed.
+* :class:`BillingRun` / :class:`BillingRunItem` — one run per tenant and period and its outcome per
+  contract (billed, or skipped with a reason code).
+* :class:`BilledPeriod` — unique (tenant, contract, period): a contract is billed once per period,
+  whatever runs, retries or concurrent runs happen (the second insert fails and its run rolls back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Float, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from somp.core.database import JSON, Base, Quantity, TenantOwned, Timestamped, tenant_fk, tenant_key, utcnow
+from somp.core.identity import str_enum
+from somp.modules.catalog.models import PriceModel
+
+Percent = Numeric(7, 4)
+
+
+class PricePlan(TenantOwned, Timestamped, Base):
+    __tablename__ = "pss_price_plans"
+    __table_args__ = (
+        tenant_key("pss_price_plans"),
+        UniqueConstraint("tenant_id", "contract_id"),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int]
+    model: Mapped[PriceModel] = mapped_column(str_enum(PriceModel, "pss_price_model"))
+    price: Mapped[Decimal | None]  # one-time sale
+    sold_on: Mapped[dt.date | None]
+    fee: Mapped[Decimal | None]  # per month: subscription, availability-based
+    metric: Mapped[str | None] = mapped_column(String(64))  # pay-per-use: telemetry metric key
+    unit: Mapped[str | None] = mapped_column(String(16))
+    included: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
+    minimum_charge: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    tiers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"up_to": "1000" | None, "unit_price": "0.12"}]
+    bands: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"from_pct": "99.5", "adjust_pct": "3"}]
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.13"))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class SlaTerms(TenantOwned, Timestamped, Base):
+    __tablename__ = "pss_sla_terms"
+    __table_args__ = (
+        tenant_key("pss_sla_terms"),
+        UniqueConstraint("tenant_id", "contract_id"),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int]
+    availability_target_pct: Mapped[Decimal | None] = mapped_column(Percent)
+    calendar: Mapped[str] = mapped_column(String(40), default="24x7")
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # priority -> response/resolution hours
+    mttr_hours: Mapped[Decimal | None] = mapped_column(Quantity)
+    availability_credit_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal(0))
+    breach_credit: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))  # per work order past its resolution
+    credit_cap_pct: Mapped[Decimal] = mapped_column(Percent, default=Decimal(100))
+
+
+class BillingOutcome(enum.StrEnum):
+    billed = "billed"
+    skipped = "skipped"
+
+
+class BillingRun(TenantOwned, Base):
+    __tablename__ = "pss_billing_runs"
+    __table_args__ = (tenant_key("pss_billing_runs"), Index("ix_pss_billing_runs_period", "tenant_id", "period"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]  # exclusive
+    issued_on: Mapped[dt.date]
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    by_user_id: Mapped[int | None]
+    contracts: Mapped[int] = mapped_column(default=0)
+    invoices: Mapped[int] = mapped_column(default=0)
+    credit_notes: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    net_invoiced: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    net_credited: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    skip_reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # reason code -> count
+
+
+class BillingRunItem(TenantOwned, Base):
+    __tablename__ = "pss_billing_run_items"
+    __table_args__ = (
+        tenant_fk("run_id", "pss_billing_runs", ondelete="CASCADE"),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
+        tenant_fk("invoice_id", "invoices"),
+        tenant_fk("credit_note_id", "invoices"),
+        Index("ix_pss_billing_run_items_run", "tenant_id", "run_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int]
+    contract_id: Mapped[int]
+    contract_number: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[BillingOutcome] = mapped_column(str_enum(BillingOutcome, "pss_billing_outcome"))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(300))
+    invoice_id: Mapped[int | None]
+    credit_note_id: Mapped[int | None]
+    net_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    credit_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    usage: Mapped[Decimal | None] = mapped_column(Quantity)
+    availability_pct: Mapped[Decimal | None] = mapped_column(Percent)
+
+
+class BilledPeriod(TenantOwned, Base):
+    __tablename__ = "pss_billed_periods"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "contract_id", "period"),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
+        tenant_fk("run_id", "pss_billing_runs", ondelete="CASCADE"),
+        tenant_fk("invoice_id", "invoices"),
+        tenant_fk("credit_note_id", "invoices"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int]
+    period: Mapped[str] = mapped_column(String(7))
+    run_id: Mapped[int]
+    invoice_id: Mapped[int | None]
+    credit_note_id: Mapped[int | None]
