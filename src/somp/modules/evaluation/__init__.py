@@ -23,5 +23,8 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "self_assessment:read"),
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "evaluation:read"),
+        NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "self_assessment:read"),
+        NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "evaluation:read"),
+        NavItem("evaluation.nav.regions", "/evaluation/regions", "1", "evaluation:read"),
     ),
 )
