@@ -286,6 +286,7 @@ def dashboard(db: Database, session: Session) -> dict[str, Any]:
     in the caller's view (the evaluator's: every applicant; an enterprise's: its own)."""
     from somp.modules.evaluation import standards
 
+    standards.ensure_catalogue(db)  # before the session's first read (an SQLite read keeps its snapshot)
     counts: dict[tuple[str, str], int] = {}
     stmt = select(ProgrammeApplication.programme, ProgrammeApplication.status, func.count()).group_by(
         ProgrammeApplication.programme, ProgrammeApplication.status)  # fmt: skip

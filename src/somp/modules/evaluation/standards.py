@@ -36,7 +36,9 @@ def _row_from(s: rc.Standard, **kw: Any) -> dict[str, Any]:
 
 
 def ensure_catalogue(db: Database) -> None:
-    """Store the built-in catalogue entries that are not stored yet (by key), once."""
+    """Store the built-in catalogue entries that are not stored yet (by key), once. Call it before
+    the caller's session reads anything: on SQLite a read transaction keeps the snapshot it began
+    with and would not see the rows stored here."""
     cat = rc.default_catalogue()
     with db.session(Scope.all_tenants()) as s:
         have = set(s.scalars(select(CatalogueStandard.key)).all())

@@ -19,8 +19,8 @@
 
   function layout(extra) {
     return Object.assign({
-      font: font, margin: { l: 56, r: 24, t: 12, b: 64 }, paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", y: -0.2 }
+      font: font, margin: { l: 56, r: 24, t: 48, b: 48 }, paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)", legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }
     }, extra || {});
   }
 
@@ -32,7 +32,7 @@
         text: targets.done, textposition: "outside" },
       { type: "bar", name: targets.names.target, x: targets.labels, y: targets.target,
         marker: { color: "#c7d2de" }, text: targets.target, textposition: "outside" }
-    ], layout({ barmode: "group", height: 320 }), config);
+    ], layout({ barmode: "group" }), config);
   }
 
   var regions = readJson("regions-data");
@@ -48,6 +48,6 @@
     traces.push({ type: "scatter", mode: "markers+text", name: regions.index_name, x: regions.regions,
                   y: regions.index, text: regions.index.map(function (v) { return v === null ? "" : v.toFixed(1); }),
                   textposition: "top center", marker: { color: "#1f2933", size: 9 } });
-    Plotly.newPlot(rEl, traces, layout({ barmode: "stack", height: 380, yaxis: { range: [0, 110] } }), config);
+    Plotly.newPlot(rEl, traces, layout({ barmode: "stack", yaxis: { range: [0, 110] } }), config);
   }
 })();
