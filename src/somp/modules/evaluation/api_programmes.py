@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, status
 from somp.api.deps import RequestContext, requires
 from somp.core.schemas import MAX_ID
 from somp.modules.evaluation import programmes, regions_service, standards
-from somp.modules.evaluation.api import READ_ANY, Read, Review, Write, requires_any
+from somp.modules.evaluation.api import Read, Review, Write
 from somp.modules.evaluation.models import ApplicationStatus, StandardStatus
 from somp.modules.evaluation.schemas_programmes import (
     ApplicationCreate,
@@ -46,8 +46,6 @@ from somp.modules.evaluation.schemas_programmes import (
 router = APIRouter(tags=["evaluation"])
 EvalRead = Annotated[RequestContext, Depends(requires("evaluation:read"))]
 OwnRead = Annotated[RequestContext, Depends(requires("self_assessment:read"))]
-_ = (READ_ANY, requires_any)
-Id = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 # ---- standards catalogue ------------------------------------------------------------------------------

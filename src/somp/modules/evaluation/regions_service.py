@@ -211,15 +211,17 @@ def enterprise_records(db: Database, session: Session, regions: list[RegionRecor
     members = [m for m in members_of(session) if m.region_id in by_id]
     tenants = {t.id: t for t in session.scalars(select(Tenant).where(Tenant.id.in_({m.tenant_id for m in members})))}
     out, sources = [], {}
+    periods = [Period(dt.date(y, 1, 1), dt.date(y + 1, 1, 1), str(y)) for y in sorted(years)]
+    kpis: dict[tuple[int, int], Any] = {}
+    for tid in sorted({m.tenant_id for m in members}):  # each in its own scope, every year in one pass
+        with db.session(Scope.tenant(tid)) as s:
+            for p, k in zip(periods, brand_kpi_series(s, periods), strict=True):
+                kpis[(tid, p.start.year)] = k
     for y in years:
         levels = _levels(session, y)
         brands, demos = _recognised(session, "leading_brand", y), _recognised(session, "demonstration_enterprise", y)
-        kpis = {}
-        for tid in sorted({m.tenant_id for m in members}):
-            with db.session(Scope.tenant(tid)) as s:
-                (kpis[tid],) = brand_kpi_series(s, [Period(dt.date(y, 1, 1), dt.date(y + 1, 1, 1), str(y))])
         for m in members:
-            k = kpis[m.tenant_id]
+            k = kpis[(m.tenant_id, y)]
             revenue = k.service_revenue + k.product_revenue
             fig = (m.figures or {}).get(str(y), {})
             name = tenants[m.tenant_id].uscc if m.tenant_id in tenants else str(m.tenant_id)
