@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
-from somp.core.errors import Conflict, FieldError, ValidationFailed, not_found
+from somp.core.errors import Conflict, FieldError, NotFound, ValidationFailed, not_found
 from somp.core.service import check_version
 from somp.core.tenancy import Scope, current_scope
 from somp.modules.evaluation import recognition as rc
@@ -133,7 +133,7 @@ def start_check(db: Database, session: Session, standard_id: int, items: list[di
     """A self-check of the enterprise against a standard that has clauses."""
     try:
         std = get_standard(db, session, standard_id)
-    except Exception:
+    except NotFound:
         raise ValidationFailed("unknown standard", [FieldError("standard_id", f"no standard {standard_id}",
                                                                "not_found")]) from None  # fmt: skip
     if not std.clauses:
