@@ -150,6 +150,11 @@ def test_declared_figures_decide_where_the_platform_has_none_and_the_dashboard_c
     assert by["demonstration_enterprise"]["approved"] == 1 and by["leading_brand"]["target"] == 50
     assert by["innovation_highland"]["target"] == 100 and dash["standards"]["target"] == 20
     assert _ok(people["a"].get(f"{API}/programmes/dashboard"))["programmes"][0]["approved"] == 0  # own only
+    # the evaluator writes no enterprise row: applying, self-checks and declared figures are the enterprise's
+    assert ev.post(f"{API}/applications", json={"programme": "leading_brand", "year": 2025}).status_code == 403
+    assert ev.put(f"{API}/applications/{app['id']}", json={"declared": {}}).status_code == 403
+    assert ev.post(f"{API}/conformance", json={"standard_id": 1, "items": []}).status_code == 403
+    assert ev.get(f"{API}/region-memberships").status_code == 403
     progs = _ok(b.get(f"{API}/programmes"))
     c1 = progs[0]["criteria"][0]
     assert c1["quote"] == "服务收入占企业营业收入比重达30%以上" and c1["measured_by"].startswith("platform")
