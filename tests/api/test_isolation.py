@@ -80,6 +80,7 @@ def _world(db, mark: str) -> World:
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
     system_id, evaluation_id = _evaluation(db, t, mark)
     run_id = _billing(db, t, k.id, a.id, mark)
+    programme_ids = _programmes(db, t, mark)
     return World(
         t,
         admin,
@@ -105,6 +106,7 @@ def _world(db, mark: str) -> World:
             eval_system=system_id,
             evaluation=evaluation_id,
             billing_run=run_id,
+            **programme_ids,
         ),
     )
 
@@ -188,6 +190,26 @@ def _billing(db, tenant, contract_id: int, asset_id: int, mark: str) -> int:
         return run.id
 
 
+def _programmes(db, tenant, mark: str) -> dict[str, int]:
+    """A self-check against a catalogue standard, an application to a programme and membership of a
+    region (platform row, code per world), each of the tenant's rows carrying the marker."""
+    from somp.modules.evaluation import programmes, regions_service, standards
+
+    standards.ensure_catalogue(db)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        std = next(x for x in standards.list_standards(db, s) if x.clauses)
+        items = [{"clause": std.clauses[0]["code"], "judgement": "partial", "note": f"证据{mark}"}]
+        check = standards.start_check(db, s, std.id, items, None)
+        evidence = [{"name": f"报告{mark}.pdf", "sha256": "0" * 64}]
+        app = programmes.apply(db, s, {"programme": "leading_brand", "year": 2025, "evidence": evidence}, None)
+        s.commit()
+        ids = {"standard": std.id, "conformance_check": check.id, "application": app.id}
+    code = "320500" if mark == MARK else "330100"
+    region = regions_service.save_region(db, {"code": code, "name_zh": f"区域{code}", "area_km2": 1000.0})
+    member = regions_service.add_member(db, region, tenant.id)
+    return ids | {"region": region, "region_member": member}
+
+
 @pytest.fixture
 def worlds(db):
     a = _world(db, "AMARK")
@@ -226,7 +248,14 @@ PARAM_FOR = {
     "system_id": "eval_system",
     "evaluation_id": "evaluation",
     "run_id": "billing_run",
+    "standard_id": "standard",
+    "check_id": "conformance_check",
+    "application_id": "application",
+    "region_id": "region",
+    "member_id": "region_member",
 }
+# GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
+PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
 # Required query parameters of some routes (filled so the lookup, not validation, decides).
@@ -331,6 +360,38 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PUT", "/pss/contracts/{contract_id}/sla"): {"availability_target_pct": "50"},
         ("POST", "/pss/billing-runs"): {"period": "2026-01"},
         ("POST", "/pss/sell-vs-serve"): {"product_id": b["product"], "service_fee": "1000.00"},
+        ("POST", "/evaluation/standards"): {
+            "key": "intruder",
+            "title": {"zh": "x", "en": "x"},
+            "status": "planned",
+            "verification": "unverified",
+        },
+        ("PUT", "/evaluation/standards/{standard_id}"): {
+            "key": "intruder",
+            "title": {"zh": "x", "en": "x"},
+            "status": "planned",
+            "verification": "unverified",
+        },
+        ("POST", "/evaluation/conformance"): None,  # references a platform standard only: own row, stamped
+        ("PUT", "/evaluation/conformance/{check_id}"): {"items": []},
+        ("POST", "/evaluation/applications"): None,  # references nothing: own row, stamped
+        ("PUT", "/evaluation/applications/{application_id}"): {"declared": {"major_incidents": 0}},
+        ("POST", "/evaluation/applications/{application_id}/submit"): {},
+        ("POST", "/evaluation/applications/{application_id}/decision"): {"to_status": "under_review"},
+        ("POST", "/evaluation/region-applications"): {
+            "programme": "innovation_highland",
+            "region_id": b["region"],
+            "year": 2025,
+        },
+        ("POST", "/evaluation/region-registry"): {"code": "110000", "name_zh": "x", "area_km2": 1},
+        ("PUT", "/evaluation/region-registry/{region_id}"): {"code": "110000", "name_zh": "x", "area_km2": 1},
+        ("PUT", "/evaluation/region-registry/{region_id}/statistics"): {
+            "statistics": [{"year": 2025, "name": "service_platforms", "value": 1}]
+        },
+        ("POST", "/evaluation/region-registry/{region_id}/members"): {"tenant_id": b["tenant"]},
+        ("DELETE", "/evaluation/region-registry/{region_id}/members/{member_id}"): None,
+        ("POST", "/evaluation/region-registry/ranking"): {"years": [2025]},
+        ("POST", "/evaluation/region-memberships/{member_id}/figures"): {"year": 2025, "supplier_spend": 1},
     }
 
 
@@ -408,7 +469,7 @@ def test_tenant_cannot_read_or_change_another_tenants_data_on_any_route(app, db,
         if method == "GET":
             r = api.get(url, params=QUERY.get(rel))
             if "{" in rel:
-                if rel.startswith("/terminology"):
+                if rel.startswith("/terminology") or rel in PLATFORM_ROW_ROUTES:
                     assert r.status_code == 200, (key, r.text)
                 else:
                     assert r.status_code in (403, 404), (key, r.status_code, r.text)
@@ -465,6 +526,22 @@ EVALUATOR_ALLOWED = {
     "/evaluation/input-output",
     "/evaluation/carbon",
     "/evaluation/regions",
+    "/evaluation/standards",
+    "/evaluation/standards/{standard_id}",
+    "/evaluation/conformance",
+    "/evaluation/conformance/{check_id}",
+    "/evaluation/programmes",
+    "/evaluation/programmes/dashboard",
+    "/evaluation/applications",
+    "/evaluation/applications/{application_id}",
+    "/evaluation/applications/{application_id}/decision",
+    "/evaluation/region-applications",
+    "/evaluation/region-registry",
+    "/evaluation/region-registry/{region_id}",
+    "/evaluation/region-registry/{region_id}/statistics",
+    "/evaluation/region-registry/{region_id}/members",
+    "/evaluation/region-registry/{region_id}/members/{member_id}",
+    "/evaluation/region-registry/ranking",
     "/me",
     "/tokens",
     "/tokens/{token_id}",
@@ -648,8 +725,10 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
     make_user(db, None, Role.evaluator, username="webevaluator")
     web = WebClient(app, "webevaluator")
     for method, path in web_routes(app):
-        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/") or path.startswith(
-            "/evaluation/maturity"
+        if (
+            method != "GET"
+            or path in ("/login", "/evaluation", "/terminology", "/")
+            or path.startswith(("/evaluation/maturity", "/evaluation/regions", "/evaluation/programmes"))
         ):
             continue
         r = web.get(_fill(path, b.ids))

@@ -6,6 +6,11 @@ and :mod:`.io_tables` (input-output tables), :mod:`.indicators` (indicator syste
 maturity levels), :mod:`.batch_scoring` (many enterprises at once), :mod:`.carbon` (scope 1/2/3
 footprint) and :mod:`.regional` (regional indicators and rankings). :mod:`.cli` runs them on files
 (``somp evaluate ...``). docs/evaluation.md describes them.
+
+Standards, recognition programmes and stored regions (issue 4): :mod:`.recognition` (pure: the
+catalogue, conformance shares, programme criteria as data), services :mod:`.standards`,
+:mod:`.programmes`, :mod:`.regions_service`; entry points :mod:`.api_programmes`,
+:mod:`.web_programmes`, :mod:`.cli_programmes`.
 """
 
 from somp.core.modules import ModuleManifest, NavItem
@@ -23,5 +28,8 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "self_assessment:read"),
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "evaluation:read"),
+        NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "self_assessment:read"),
+        NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "evaluation:read"),
+        NavItem("evaluation.nav.regions", "/evaluation/regions", "1", "evaluation:read"),
     ),
 )

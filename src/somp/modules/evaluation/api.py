@@ -309,3 +309,8 @@ def regions(data: RegionsIn, c: Read):
         "indicators": {k: {"dimension": d, "weight": w, "zh": zh, "en": en}
                        for k, (d, w, zh, en) in rg.INDICATORS.items()},
     }
+
+
+from somp.modules.evaluation.api_programmes import router as _programmes_router  # noqa: E402
+
+router.include_router(_programmes_router)  # standards, programmes, stored regions (issue 4)

@@ -391,3 +391,11 @@ def system_export(
     except OSError as e:
         raise _fail(f"cannot write {out}: {e.strerror or e}") from None
     _emit({"written": str(out), "code": system.code, "version": system.version, "content_hash": system.content_hash})
+
+
+# ---- stored regions, programmes, standards (issue 4): commands in cli_programmes.py -----------------
+from somp.modules.evaluation.cli_programmes import programme_app, region_app, standards_command  # noqa: E402
+
+app.add_typer(region_app, name="region")
+app.add_typer(programme_app, name="programme")
+app.command("standards")(standards_command)

@@ -137,3 +137,157 @@ class EvaluationAnswer(TenantOwned, Base):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+# ==== standards catalogue, recognition programmes, stored regions (issue 4; 1.3.1, 1.3.4) =============
+# Platform rows (not tenant-owned: every scope reads them; written in a platform session after the
+# caller's permission is checked): standards, regions, regional statistics. Tenant rows marked
+# ``__evaluation_visible__``: an enterprise's conformance self-checks, its programme applications
+# and its region memberships (the evaluator reads them across enterprises).
+
+
+class StandardStatus(enum.StrEnum):
+    """Where a standard of the catalogue stands (planned in the standards system guide, being
+    drafted, published)."""
+
+    planned = "planned"
+    drafting = "drafting"
+    published = "published"
+
+
+class CatalogueStandard(Base):
+    """One standard of the service-oriented manufacturing standards catalogue, mapped to framework
+    nodes. ``verification`` says what was checked and where (``verified``, ``partial``,
+    ``unverified``); ``counts_toward_target`` is false for related standards outside the SOM
+    standards system (e.g. GB/T 39116-2020). ``clauses``: [{"code", "zh", "en"}] for self-checks."""
+
+    __tablename__ = "evaluation_standards"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))  # stable id in the data file (the code may change)
+    code: Mapped[str | None] = mapped_column(String(60))  # e.g. GB/T 43880.4-2024; None while planned
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    status: Mapped[StandardStatus] = mapped_column(str_enum(StandardStatus, "standard_status"))
+    year: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(20))  # national, industry, group, local
+    framework: Mapped[list[str]] = mapped_column(JSON, default=list)
+    counts_toward_target: Mapped[bool] = mapped_column(default=True)
+    verification: Mapped[str] = mapped_column(String(20))
+    source_note: Mapped[str] = mapped_column(Text, default="")
+    clauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    builtin: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConformanceCheck(TenantOwned, Timestamped, Base):
+    """An enterprise's self-check of conformance to one standard's clauses (对标达标): per clause a
+    judgement (conforms, partial, not_conforming, not_applicable) with evidence; ``summary`` holds
+    the conformance share computed by :func:`somp.modules.evaluation.recognition.conformance`."""
+
+    __tablename__ = "evaluation_conformance_checks"
+    __evaluation_visible__ = True
+    __table_args__ = (tenant_key("evaluation_conformance_checks"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(ForeignKey("evaluation_standards.id"), index=True)
+    standard_code: Mapped[str | None] = mapped_column(String(60))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ApplicationStatus(enum.StrEnum):
+    """draft -> submitted -> under_review -> approved | rejected | returned (-> submitted again)."""
+
+    draft = "draft"
+    submitted = "submitted"
+    under_review = "under_review"
+    approved = "approved"
+    rejected = "rejected"
+    returned = "returned"
+
+
+class ProgrammeApplication(TenantOwned, Timestamped, Base):
+    """An application to a recognition programme (data/programmes.yaml) for a year: by an enterprise
+    (``tenant_id``) or, for regional programmes, for a stored region (``tenant_id`` NULL,
+    ``region_id`` set; filed by an evaluator). ``declared``: the applicant's figures; ``checks``: each
+    criterion with the value used and its source (measured, declared, missing) at the last check."""
+
+    __tablename__ = "evaluation_applications"
+    __tenant_optional__ = True
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluation_applications"),
+        Index("ix_evaluation_applications_programme", "programme", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_regions.id", ondelete="CASCADE"), index=True)
+    programme: Mapped[str] = mapped_column(String(60))
+    programme_hash: Mapped[str] = mapped_column(String(16))  # the criteria version checked against
+    year: Mapped[int]
+    status: Mapped[ApplicationStatus] = mapped_column(
+        str_enum(ApplicationStatus, "application_status"), default=ApplicationStatus.draft
+    )
+    declared: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    eligible: Mapped[bool | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class RegionRecord(Base):
+    """A region evaluated under 1.3.4: GB/T 2260 code, name, area in km²."""
+
+    __tablename__ = "evaluation_regions"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    area_km2: Mapped[float] = mapped_column(Double)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RegionStatistic(Base):
+    """One yearly regional statistic (``manufacturing_enterprises``, ``service_platforms``...) with
+    its source (statistical yearbook, bulletin)."""
+
+    __tablename__ = "evaluation_region_statistics"
+    __table_args__ = (UniqueConstraint("region_id", "year", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("evaluation_regions.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int]
+    name: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float] = mapped_column(Double)
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+
+class RegionMember(TenantOwned, Base):
+    """An enterprise (tenant) counted in a region. ``som``: counted as a service-oriented manufacturing
+    enterprise. ``figures``: the enterprise's declared yearly supplier spend, {"2025":
+    {"supplier_spend": x, "supplier_spend_local": y}} (the platform records no purchasing)."""
+
+    __tablename__ = "evaluation_region_members"
+    __evaluation_visible__ = True
+    __table_args__ = (tenant_key("evaluation_region_members"), UniqueConstraint("region_id", "tenant_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("evaluation_regions.id", ondelete="CASCADE"), index=True)
+    som: Mapped[bool] = mapped_column(default=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

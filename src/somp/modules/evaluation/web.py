@@ -185,3 +185,8 @@ router.add_api_route("/evaluation/maturity", evaluations, methods=["GET"], respo
                      name="web_evaluation_maturity")  # fmt: skip
 router.add_api_route("/evaluation/maturity/{evaluation_id}", evaluation, methods=["GET"], response_class=HTMLResponse,
                      name="web_evaluation_maturity_detail")  # fmt: skip
+
+
+from somp.modules.evaluation.web_programmes import router as _programmes_pages  # noqa: E402
+
+router.include_router(_programmes_pages)  # programmes dashboard, regional ranking (issue 4)
