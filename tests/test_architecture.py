@@ -38,6 +38,7 @@ PURE_ENGINES = [
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
     "modules/aftersales/sla_attainment.py",
+    "modules/aftersales/satisfaction.py",
     "modules/shared_manufacturing/problem.py",
     "modules/shared_manufacturing/instances.py",
     "modules/shared_manufacturing/dispatching.py",

@@ -69,10 +69,12 @@ def test_availability_equals_a_minute_by_minute_count_on_random_outages(seed):
 
 def terms() -> SlaTerms:
     always = WorkingCalendar.always("UTC")
-    return SlaTerms({
-        Priority.p1: Target(dt.timedelta(hours=1), dt.timedelta(hours=8), always),
-        Priority.p3: Target(dt.timedelta(hours=4), dt.timedelta(hours=48), always),
-    })  # fmt: skip
+    return SlaTerms(
+        {
+            Priority.p1: Target(dt.timedelta(hours=1), dt.timedelta(hours=8), always),
+            Priority.p3: Target(dt.timedelta(hours=4), dt.timedelta(hours=48), always),
+        }
+    )
 
 
 def ticket(code, priority, *events) -> Ticket:
@@ -89,8 +91,15 @@ def test_tickets_of_the_period_give_response_and_resolution_attainment():
         ticket("WO-0", "P1", (t(1, 10), o), (t(1, 20), r)),  # opened before the period: not counted
     ]
     outages = [Outage(t(3, 9), t(3, 13))]
-    res = attainment(terms(), tickets, outages, *WEEK, now=t(9, 0), service_calendar=WorkingCalendar.always("UTC"),
-                     availability_target=0.99)  # fmt: skip
+    res = attainment(
+        terms(),
+        tickets,
+        outages,
+        *WEEK,
+        now=t(9, 0),
+        service_calendar=WorkingCalendar.always("UTC"),
+        availability_target=0.99,
+    )
     assert (res.response.met, res.response.breached, res.response.pending) == (2, 1, 1)
     assert (res.resolution.met, res.resolution.breached, res.resolution.pending) == (2, 1, 1)
     assert res.response.attainment == pytest.approx(2 / 3) and res.resolution.attainment == pytest.approx(2 / 3)
@@ -99,10 +108,12 @@ def test_tickets_of_the_period_give_response_and_resolution_attainment():
 
 
 def test_nothing_known_is_missing_not_zero():
-    res = attainment(terms(), [], [], *WEEK, now=WEEK[0], service_calendar=WorkingCalendar.always("UTC"),
-                     availability_target=0.99)  # fmt: skip
+    res = attainment(
+        terms(), [], [], *WEEK, now=WEEK[0], service_calendar=WorkingCalendar.always("UTC"), availability_target=0.99
+    )
     assert res.availability.availability is None and res.availability_met is None
     assert res.response.attainment is None and res.resolution.attainment is None
     with pytest.raises(ValueError, match="fraction"):
-        attainment(terms(), [], [], *WEEK, now=WEEK[1], service_calendar=WorkingCalendar.always("UTC"),
-                   availability_target=99)  # fmt: skip
+        attainment(
+            terms(), [], [], *WEEK, now=WEEK[1], service_calendar=WorkingCalendar.always("UTC"), availability_target=99
+        )

@@ -32,6 +32,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "aftersales:*",
+            "tickets:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -50,6 +52,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "aftersales:*",
+            "tickets:*",
         }
     ),
     Role.engineer: frozenset(
@@ -66,6 +70,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:read",
             "lifecycle:read",
             "lifecycle:acknowledge",
+            "aftersales:read",
+            "tickets:*",
         }
     ),
     Role.customer_user: frozenset(
@@ -77,6 +83,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "workorders:read",
             "invoices:read",
             "terminology:read",
+            # the customer portal (2.1.6): own tickets (raise, comment, reopen), answer surveys
+            "portal:read",
+            "tickets:read",
+            "tickets:raise",
+            "surveys:answer",
         }
     ),
     # the evaluator reads evaluation data across enterprises and reviews submitted evaluations
