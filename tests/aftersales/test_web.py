@@ -38,8 +38,15 @@ def world(db):
 def test_staff_pages_render_with_every_label(app, db, world, lang):
     shop, t = world
     web = WebClient(app, shop.manager.username, lang=lang)
-    for url in ("/tickets", "/tickets/new", f"/tickets/{t.id}", "/aftersales/quality", "/aftersales/satisfaction",
-                "/aftersales/quality?period=2026-Q4", f"/tickets/{t.id}/edit"):  # fmt: skip
+    for url in (
+        "/tickets",
+        "/tickets/new",
+        f"/tickets/{t.id}",
+        "/aftersales/quality",
+        "/aftersales/satisfaction",
+        "/aftersales/quality?period=2026-Q4",
+        f"/tickets/{t.id}/edit",
+    ):
         r = web.get(url)
         assert r.status_code == 200, (url, r.text[:500])
         assert raw_keys(r.text) == [], (url, raw_keys(r.text))
@@ -103,8 +110,10 @@ def test_customer_sees_their_portal_and_answers_a_survey(app, db, world):
         )
         assert (tr.total.n, tr.total.score) == (1, 100.0)
     # a customer raises a ticket through the form: it is theirs
-    r = web.post("/tickets/new", {"asset_id": str(shop.asset.id), "title": "噪音大", "category": "performance",
-                                  "priority": "low"})  # fmt: skip
+    r = web.post(
+        "/tickets/new",
+        {"asset_id": str(shop.asset.id), "title": "噪音大", "category": "performance", "priority": "low"},
+    )
     assert r.status_code == 303
     with db.session(Scope.tenant(shop.tenant.id)) as s:
         mine, _ = service.list_tickets(s, limit=50, cursor=None, q="噪音大")
