@@ -144,5 +144,14 @@ def test_ticket_sla_timer_counts_down_pauses_and_resumes(as_server, chromium, tm
     assert _seconds(page, "resolution") <= resumed - 2
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", resolution.locator("[data-deadline]").inner_text())
     _shot(page, tmp_path, "sla-resumed")
+
+    # the report pages draw their Plotly charts (served from the wheel, no network)
+    page.goto(base + "/aftersales/quality")
+    page.wait_for_selector("#quality-chart.js-plotly-plot .main-svg")
+    assert page.locator("#quality-chart .bars path").count() >= 1
+    _shot(page, tmp_path, "quality")
+    page.goto(base + "/aftersales/satisfaction")
+    page.wait_for_selector("#satisfaction-chart.js-plotly-plot .main-svg")
+    _shot(page, tmp_path, "satisfaction")
     assert errors == []
     context.close()

@@ -320,8 +320,8 @@ def _category_chart(w: WebContext, report: Any) -> dict[str, Any]:
         "x": [e("ticket_category", r.key) for r in rows],
         "series": [
             {"name": t("field.opened"), "y": [r.opened for r in rows]},
-            {"name": t("field.response_breached"), "y": [r.response.breached for r in rows]},
-            {"name": t("field.resolution_breached"), "y": [r.resolution.breached for r in rows]},
+            {"name": t("field.response_breaches"), "y": [r.response.breached for r in rows]},
+            {"name": t("field.resolution_breaches"), "y": [r.resolution.breached for r in rows]},
         ],
     }
 
