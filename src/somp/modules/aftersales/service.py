@@ -198,29 +198,41 @@ def engine_terms(t: Ticket) -> st.SlaTerms:
     return st.SlaTerms({ENGINE_PRIORITY[t.priority]: target}, escalation=ESCALATION_LEVELS)
 
 
-def _clock_events(session: Session, t: Ticket) -> list[st.Event]:
-    rows = session.execute(
-        select(TicketEvent.at, TicketEvent.kind)
-        .where(TicketEvent.ticket_id == t.id, TicketEvent.kind.in_(CLOCK_EVENTS))
-        .order_by(TicketEvent.at, TicketEvent.id)
-    ).all()
-    return [st.Event(at, st.EventKind(kind.value)) for at, kind in rows]
+def _clock_events(session: Session, ticket_ids: list[int]) -> dict[int, list[st.Event]]:
+    """The clock events of the tickets, in order (one query for all of them)."""
+    out: dict[int, list[st.Event]] = {i: [] for i in ticket_ids}
+    for start in range(0, len(ticket_ids), 500):
+        rows = session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind)
+            .where(TicketEvent.ticket_id.in_(ticket_ids[start : start + 500]), TicketEvent.kind.in_(CLOCK_EVENTS))
+            .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+        ).all()
+        for tid, at, kind in rows:
+            out[tid].append(st.Event(at, st.EventKind(kind.value)))
+    return out
 
 
-def clocks(session: Session, t: Ticket, now: dt.datetime) -> st.SlaStatus:
+def clocks(
+    session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None
+) -> st.SlaStatus:
     """Both SLA clocks of ``t`` at ``now`` (at its opening when ``now`` is earlier)."""
     now = max(now, t.opened_at)
+    if events is None:
+        session.flush()
+        events = _clock_events(session, [t.id])[t.id]
     try:
-        return st.evaluate(engine_terms(t), ENGINE_PRIORITY[t.priority], _clock_events(session, t), now)
+        return st.evaluate(engine_terms(t), ENGINE_PRIORITY[t.priority], events, now)
     except st.CalendarNotCovered as exc:
         raise ValidationFailed(
             "working calendar not covered", [FieldError("calendar", str(exc), "calendar_not_covered")]
         ) from None
 
 
-def refresh_sla(session: Session, t: Ticket, now: dt.datetime) -> st.SlaStatus:
+def refresh_sla(
+    session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None
+) -> st.SlaStatus:
     """Store the projected deadlines and breach instants of ``t`` as of ``now``."""
-    s = clocks(session, t, now)
+    s = clocks(session, t, now, events)
     updates = {
         "response_due_at": s.response.deadline if s.response.state is not st.ClockState.met else None,
         "resolution_due_at": s.resolution.deadline if s.resolution.state is not st.ClockState.met else None,
@@ -636,16 +648,21 @@ def escalate(session: Session, now: dt.datetime | None = None) -> tuple[int, lis
     if not tickets:
         return 0, [], 0
     ids = [t.id for t in tickets]
-    have = set(
-        session.execute(
-            select(Escalation.ticket_id, Escalation.clock, Escalation.level).where(Escalation.ticket_id.in_(ids))
-        ).all()
-    )
+    have: set[tuple[int, Clock, int]] = set()
+    for start in range(0, len(ids), 500):
+        have |= set(
+            session.execute(
+                select(Escalation.ticket_id, Escalation.clock, Escalation.level).where(
+                    Escalation.ticket_id.in_(ids[start : start + 500])
+                )
+            ).all()
+        )
     new: list[Escalation] = []
     breached = 0
+    events = _clock_events(session, ids)
     for t in tickets:
         was = (t.response_breached_at, t.resolution_breached_at)
-        s = refresh_sla(session, t, now)
+        s = refresh_sla(session, t, now, events[t.id])
         breached += was != (t.response_breached_at, t.resolution_breached_at)
         level = t.escalation_level
         for clock, c in ((Clock.response, s.response), (Clock.resolution, s.resolution)):
