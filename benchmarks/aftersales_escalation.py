@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 def build(db, n: int, seed: int = 7) -> tuple[int, list[int], dt.datetime]:
     from argon2 import PasswordHasher
+    from tests.aftersales.factories import make_shop
 
     from somp.core import security
     from somp.core.database import utcnow
@@ -45,7 +46,6 @@ def build(db, n: int, seed: int = 7) -> tuple[int, list[int], dt.datetime]:
     from somp.modules.aftersales import service
     from somp.modules.aftersales.models import TicketStatus
     from somp.modules.aftersales.schemas import TicketCreate, TicketTransition
-    from tests.aftersales.factories import make_shop
 
     security._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     rng = random.Random(seed)

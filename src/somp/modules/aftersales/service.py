@@ -212,9 +212,7 @@ def _clock_events(session: Session, ticket_ids: list[int]) -> dict[int, list[st.
     return out
 
 
-def clocks(
-    session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None
-) -> st.SlaStatus:
+def clocks(session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None) -> st.SlaStatus:
     """Both SLA clocks of ``t`` at ``now`` (at its opening when ``now`` is earlier)."""
     now = max(now, t.opened_at)
     if events is None:
@@ -228,9 +226,7 @@ def clocks(
         ) from None
 
 
-def refresh_sla(
-    session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None
-) -> st.SlaStatus:
+def refresh_sla(session: Session, t: Ticket, now: dt.datetime, events: list[st.Event] | None = None) -> st.SlaStatus:
     """Store the projected deadlines and breach instants of ``t`` as of ``now``."""
     s = clocks(session, t, now, events)
     updates = {
