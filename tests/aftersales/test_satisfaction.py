@@ -18,23 +18,24 @@ from tests.factories import make_contract, make_offering, make_product
 
 
 def test_nps_matches_the_published_examples():
-    # Bain & Company / Reichheld: 100 answers, 70 promoters (9-10), 20 passives (7-8), 10
-    # detractors (0-6) -> NPS 70 % - 10 % = 60
-    r = sat.nps([10] * 35 + [9] * 35 + [8] * 10 + [7] * 10 + [6] * 4 + [0] * 6)
-    assert (r.n, r.promoters, r.passives, r.detractors, r.score) == (100, 70, 20, 10, 60.0)
-    # Qualtrics' example: 200 answers, 30 detractors, 70 passives, 100 promoters -> (50 % - 15 %) = 35
-    r = sat.nps([9] * 100 + [7] * 70 + [3] * 30)
-    assert r.score == 35.0 and r.promoter_pct == 50.0 and r.detractor_pct == 15.0
-    # all detractors is the floor of the scale; no answers is no score (not 0)
-    assert sat.nps([0, 6, 5]).score == -100.0
-    assert sat.nps([]).score is None
+    # DELA annual report 2018, glossary "Net Promotor Score": 30 % promoters and 20 % detractors
+    # give an NPS of +10 (https://annualreport2018.dela.nl/begrippenlijst/net-promotor-score)
+    r = sat.nps([10] * 12 + [9] * 18 + [8] * 25 + [7] * 25 + [6] * 10 + [2] * 10)
+    assert (r.n, r.promoters, r.passives, r.detractors) == (100, 30, 50, 20)
+    assert r.score == pytest.approx(10.0) and r.promoter_pct == 30.0 and r.detractor_pct == 20.0
+    # the definition (CustomerGauge): 0-6 detractors, 7-8 passives, 9-10 promoters, -100..+100
+    assert sat.nps([0, 6, 5]).score == -100.0 and sat.nps([9, 10]).score == 100.0
+    assert sat.nps([7, 8]).score == 0.0
+    assert sat.nps([]).score is None  # no answers is no score, not 0
 
 
-def test_csat_is_the_share_of_satisfied_answers():
-    # SurveyMonkey's worked example: 100 answers, 80 of them 4 or 5 -> CSAT 80 %
-    r = sat.csat([5] * 50 + [4] * 30 + [3] * 10 + [2] * 6 + [1] * 4)
-    assert (r.n, r.satisfied, r.score, r.counts) == (100, 80, 80.0, (4, 6, 10, 30, 50))
-    assert r.mean == pytest.approx((5 * 50 + 4 * 30 + 3 * 10 + 2 * 6 + 4) / 100)
+def test_csat_matches_the_published_example():
+    # Delighted's help centre, "How is CSAT calculated?": 42 fives, 32 fours, 10 threes, 9 twos and
+    # 14 ones -> 74 satisfied of 107 = 69.16 (https://help.delighted.com/article/240-how-is-csat-calculated)
+    r = sat.csat([5] * 42 + [4] * 32 + [3] * 10 + [2] * 9 + [1] * 14)
+    assert (r.n, r.satisfied, r.counts) == (107, 74, (14, 9, 10, 32, 42))
+    assert round(r.score, 2) == 69.16
+    assert r.mean == pytest.approx((5 * 42 + 4 * 32 + 3 * 10 + 2 * 9 + 14) / 107)
     assert sat.csat([]).score is None and sat.csat([]).mean is None
     for bad in ([0], [6], [True], [4.5]):
         with pytest.raises(ValueError):

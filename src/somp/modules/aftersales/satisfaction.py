@@ -5,8 +5,8 @@ Pure: numbers and dates in, dataclasses out; no database, no web framework.
   0-10 to "how likely are you to recommend us"; promoters 9-10, passives 7-8, detractors 0-6;
   NPS = % promoters - % detractors, from -100 to +100.
 * CSAT: answers 1-5 ("very dissatisfied" .. "very satisfied"); the score is the share of
-  satisfied answers (4 or 5) in %, the usual definition (e.g. the American Customer Satisfaction
-  Index's top-two-box share); the mean is reported too.
+  satisfied answers (4 or 5) in %, the usual top-two-box definition (as in Delighted's help
+  centre, whose worked example the tests reproduce); the mean is reported too.
 * Repurchase rate: among the customers who bought (signed a contract, placed an order) inside a
   window, the share who bought more than once in it.
 
