@@ -50,11 +50,60 @@ def test_staff_pages_render_with_every_label(app, db, world, lang):
         r = web.get(url)
         assert r.status_code == 200, (url, r.text[:500])
         assert raw_keys(r.text) == [], (url, raw_keys(r.text))
+    with db.session(Scope.tenant(shop.tenant.id)) as s:
+        (survey,), _ = engagement.list_surveys(s, limit=10, cursor=None)
+    for url in (
+        "/surveys",
+        "/surveys/new",
+        f"/surveys/{survey.id}",
+        f"/surveys/{survey.id}/edit",
+        "/participation",
+        "/participation/new",
+    ):
+        r = web.get(url)
+        assert r.status_code == 200, (url, r.text[:500])
+        assert raw_keys(r.text) == [], (url, raw_keys(r.text))
     page = web.get(f"/tickets/{t.id}").text
     assert "data-sla-timer" in page and 'data-clock="resolution"' in page and 'data-state="running"' in page
     assert ("7×24 小时" if lang == "zh" else "24 x 7") in page
     assert web.get("/portal").status_code == 403  # the portal is for customer users
     assert web.get("/aftersales/quality?period=2026-13").status_code == 200  # a bad period is ignored
+
+
+def test_participation_and_surveys_through_the_forms(app, db, world):
+    shop, _t = world
+    web = WebClient(app, shop.manager.username)
+    form = {
+        "customer_id": str(shop.customer.id),
+        "stage": "co_design",
+        "occurred_at": "2026-02-03",
+        "contract_id": str(shop.contract.id),
+        "summary": "参与选型方案评审",
+    }
+    r = web.post("/participation/new", form)
+    assert r.status_code == 303, r.text[:2000]
+    r = web.get(r.headers["location"])
+    assert "参与选型方案评审" in r.text and "2026-02-02 16:00 UTC" in r.text  # 00:00 in Shanghai
+    r = web.post("/participation/new", form | {"customer_id": str(shop.other_customer.id)})
+    assert r.status_code == 422  # the contract is another customer's
+    r = web.post(
+        "/surveys/new",
+        {"code": "CSAT-9", "kind": "csat", "title": "服务满意度", "question": "满意吗？", "status": "open"},
+    )
+    assert r.status_code == 303
+    sid = int(r.headers["location"].rsplit("/", 1)[1])
+    with db.session(Scope.tenant(shop.tenant.id)) as s:
+        from somp.modules.aftersales.schemas import SurveyAnswerRecorded
+
+        for cust, score in ((shop.customer.id, 5), (shop.other_customer.id, 3)):
+            engagement.answer_survey(
+                s, sid, SurveyAnswerRecorded(customer_id=cust, score=score), customer_id=cust, user_id=None
+            )
+        s.commit()
+    page = web.get(f"/surveys/{sid}").text
+    assert 'data-score="CSAT">50.0<' in page and 'data-score="n">2<' in page
+    r = web.post(f"/surveys/{sid}/edit", {"title": "服务满意度", "question": "满意吗？", "status": "closed"})
+    assert r.status_code == 303
 
 
 def test_the_timer_route_follows_a_pause_and_a_resume(app, db, world):

@@ -142,12 +142,13 @@ def _aftersales(db, tenant, customer_id, other_customer_id, asset_id, other_asse
                 s, survey.id, SurveyAnswerRecorded(customer_id=cust, score=9, comment=f"意见{mark}"),
                 customer_id=cust, user_id=None,
             )  # fmt: skip
-        engagement.add_participation(
+        part = engagement.add_participation(
             s, ParticipationCreate(customer_id=customer_id, stage="co_design", occurred_at=opened,
                                    contract_id=contract_id, summary=f"参与{mark}"),
         )  # fmt: skip
         s.commit()
-        return {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
+        ids = {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
+        return ids | {"participation": part.id}
 
 
 def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
@@ -249,6 +250,7 @@ PARAM_FOR = {
     "ticket_id": "ticket",
     "survey_id": "survey",
     "action_id": "recovery",
+    "participation_id": "participation",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -605,6 +607,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/tickets/{ticket_id}/transition": {"to_status": "in_progress"},
     "/tickets/{ticket_id}/comment": {"note": "hijacked"},
     "/portal/surveys/{survey_id}/answer": {"score": "5"},
+    "/surveys/{survey_id}/edit": {"title": "hijacked", "question": "x", "status": "closed"},
 }
 
 
@@ -626,6 +629,13 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         },
         "/work-orders/new": {"kind": "corrective", "asset_id": b["asset"], "title": "x"},
         "/tickets/new": {"asset_id": b["asset"], "title": "x", "category": "other", "priority": "medium"},
+        "/participation/new": {
+            "customer_id": b["customer"],
+            "stage": "feedback",
+            "occurred_at": "2026-01-05",
+            "summary": "x",
+        },
+        "/surveys/new": None,  # references nothing
         "/invoices/new": {"customer_id": b["customer"], "issued_on": "2026-01-01"},
         "/users/new": {
             "username": "webintruder",

@@ -20,6 +20,8 @@ MANIFEST = ModuleManifest(
         NavItem("nav.tickets", "/tickets", "2", "aftersales:read"),
         NavItem("nav.aftersales_quality", "/aftersales/quality", "2", "aftersales:read"),
         NavItem("nav.satisfaction", "/aftersales/satisfaction", "1", "aftersales:read"),
+        NavItem("nav.surveys", "/surveys", "1", "aftersales:read"),
+        NavItem("nav.participation", "/participation", "1", "aftersales:read"),
         NavItem("nav.portal", "/portal", "2", "portal:read"),
     ),
 )

@@ -58,6 +58,10 @@ def add_participation(session: Session, data: ParticipationCreate) -> Participat
     return ev
 
 
+def get_participation(session: Session, participation_id: int) -> ParticipationEvent:
+    return get_or_404(session, ParticipationEvent, participation_id, "participation event")
+
+
 def list_participation(
     session: Session,
     *,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from somp.core.schemas import MAX_ID, Code, InputModel, LongText, Name, NonNegativeAmount, ReadModel, ShortText, Stamped
 from somp.modules.aftersales.models import (
@@ -51,7 +52,7 @@ class TicketCreate(InputModel):
     channel: TicketChannel | None = Field(None, description="default: portal for customer users, phone for staff")
     assignee_user_id: int | None = OptId
     number: Code | None = Field(None, description="generated (TK-<year>-<n>) when omitted")
-    opened_at: dt.datetime | None = Field(None, description="staff only: when it was raised (default now)")
+    opened_at: AwareDatetime | None = Field(None, description="staff only: when it was raised (default now)")
 
 
 class TicketUpdate(InputModel):
@@ -64,7 +65,7 @@ class TicketUpdate(InputModel):
 
 class TicketTransition(InputModel):
     to_status: TicketStatus
-    at: dt.datetime | None = Field(None, description="when it happened; default now")
+    at: AwareDatetime | None = Field(None, description="when it happened; default now")
     note: str | None = Field(None, max_length=2000)
     version: int | None = None
 
@@ -207,7 +208,7 @@ class RecoveryCreate(InputModel):
     description: Name
     amount: NonNegativeAmount | None = None
     owner_user_id: int | None = OptId
-    due_at: dt.datetime | None = None
+    due_at: AwareDatetime | None = None
 
 
 class RecoveryUpdate(InputModel):
@@ -215,7 +216,7 @@ class RecoveryUpdate(InputModel):
     description: Name | None = None
     amount: NonNegativeAmount | None = None
     owner_user_id: int | None = OptId
-    due_at: dt.datetime | None = None
+    due_at: AwareDatetime | None = None
     version: int | None = None
 
 
@@ -236,13 +237,22 @@ class RecoveryRead(Stamped):
 class ParticipationCreate(InputModel):
     customer_id: int = Field(ge=1, le=MAX_ID)
     stage: ParticipationStage
-    occurred_at: dt.datetime
+    occurred_at: AwareDatetime | dt.date = Field(
+        description="an instant with its time zone, or a day (taken as 00:00 in Asia/Shanghai)"
+    )
     contract_id: int | None = OptId
     asset_id: int | None = OptId
     ticket_id: int | None = OptId
     channel: str | None = Field(None, max_length=40)
     summary: ShortText = Field(min_length=1)
     detail: LongText | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _day_to_instant(cls, v: dt.datetime | dt.date) -> dt.datetime:
+        if isinstance(v, dt.datetime):
+            return v
+        return dt.datetime.combine(v, dt.time(), ZoneInfo("Asia/Shanghai"))
 
 
 class ParticipationRead(Stamped):
@@ -302,7 +312,7 @@ class SurveyAnswerRecorded(SurveyAnswer):
     """An answer staff record for a customer (e.g. by phone)."""
 
     customer_id: int = Field(ge=1, le=MAX_ID)
-    answered_at: dt.datetime | None = None
+    answered_at: AwareDatetime | None = None
 
 
 class SurveyResponseRead(ReadModel):

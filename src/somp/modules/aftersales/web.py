@@ -28,6 +28,9 @@ from somp.modules.aftersales import engagement, portal, quality, service
 from somp.modules.aftersales import satisfaction as sat
 from somp.modules.aftersales.models import (
     TICKET_TRANSITIONS,
+    ParticipationEvent,
+    ParticipationStage,
+    Survey,
     SurveyKind,
     SurveyStatus,
     Ticket,
@@ -35,7 +38,16 @@ from somp.modules.aftersales.models import (
     TicketChannel,
     TicketStatus,
 )
-from somp.modules.aftersales.schemas import SurveyAnswer, TicketComment, TicketCreate, TicketTransition, TicketUpdate
+from somp.modules.aftersales.schemas import (
+    ParticipationCreate,
+    SurveyAnswer,
+    SurveyCreate,
+    SurveyUpdate,
+    TicketComment,
+    TicketCreate,
+    TicketTransition,
+    TicketUpdate,
+)
 from somp.modules.assets.service import list_assets
 from somp.modules.catalog.models import Priority
 from somp.modules.contracts.service import list_contracts
@@ -280,6 +292,125 @@ def ticket_comment(request: Request, form: FormData = Depends(read_form)) -> Any
 
 
 add_routes(router, SPEC)
+
+
+# ------------------------------------------------------------------------------------ participation, surveys
+
+PARTICIPATION = EntitySpec(
+    name="participation",
+    id_param="participation_id",
+    singular="entity.participation",
+    plural="nav.participation",
+    model=ParticipationEvent,
+    title=lambda ev: ev.summary,
+    read_perm="aftersales:read",
+    create_perm="aftersales:write",
+    list_fn=engagement.list_participation,
+    get_fn=engagement.get_participation,
+    create_schema=ParticipationCreate,
+    create_fn=lambda s, data, w: engagement.add_participation(s, data),
+    fields=[
+        Field("customer_id", kind="select", options=customer_options, required=True),
+        Field("stage", kind="enum", enum=ParticipationStage, enum_prefix="participation_stage", required=True),
+        Field("occurred_at", kind="date", required=True, label="field.occurred_on"),
+        Field("contract_id", kind="select", options=contract_options),
+        Field("asset_id", kind="select", options=asset_options),
+        Field("channel"),
+        Field("summary", required=True),
+        Field("detail", kind="textarea"),
+    ],
+    columns=[
+        Column("summary", "link"),
+        Column("stage", "enum", enum_prefix="participation_stage"),
+        Column("customer_id", "ref", ref="customers"),
+        Column("occurred_at", "datetime"),
+    ],
+    detail=[
+        Column("summary"),
+        Column("stage", "enum", enum_prefix="participation_stage"),
+        Column("customer_id", "ref", ref="customers"),
+        Column("occurred_at", "datetime"),
+        Column("contract_id", "ref", ref="contracts"),
+        Column("asset_id", "ref", ref="assets"),
+        Column("ticket_id", "ref", ref="tickets"),
+        Column("channel"),
+        Column("detail", "multiline"),
+    ],
+    filters=[
+        Filter("customer_id", "select", options=customer_options),
+        Filter("stage", "enum", enum=ParticipationStage, enum_prefix="participation_stage"),
+    ],
+)
+add_routes(router, PARTICIPATION)
+
+
+def _survey_sections(w: WebContext, survey: Survey) -> list[Section]:
+    rows, _ = engagement.list_responses(w.session, survey.id, limit=200, cursor=None, order="desc")
+    scores = [r.score for r in rows]
+    score = sat.nps(scores) if survey.kind is SurveyKind.nps else sat.csat(scores)
+    summary = [{"name": "n", "value": score.n}, {"name": survey.kind.value.upper(), "value": score.score}]
+    return [
+        Section("section.survey_score", "aftersales/survey_score.html", {"summary": summary}),
+        table_section(
+            w,
+            "section.survey_responses",
+            [
+                Column("answered_at", "datetime"),
+                Column("customer_id", "ref", ref="customers"),
+                Column("ticket_id", "ref", ref="tickets"),
+                Column("score", "num"),
+                Column("comment", "multiline"),
+            ],
+            rows,
+        ),
+    ]
+
+
+SURVEYS = EntitySpec(
+    name="surveys",
+    id_param="survey_id",
+    singular="entity.survey",
+    plural="nav.surveys",
+    model=Survey,
+    title=lambda s: f"{s.code} {s.title}",
+    read_perm="aftersales:read",
+    create_perm="aftersales:write",
+    update_perm="aftersales:write",
+    list_fn=engagement.list_surveys,
+    get_fn=engagement.get_survey,
+    create_schema=SurveyCreate,
+    update_schema=SurveyUpdate,
+    create_fn=lambda s, data, w: engagement.create_survey(s, data),
+    update_fn=lambda s, id_, data, w: engagement.update_survey(s, id_, data),
+    sections=_survey_sections,
+    fields=[
+        Field("code", required=True, edit=False),
+        Field("kind", kind="enum", enum=SurveyKind, enum_prefix="survey_kind", required=True, edit=False),
+        Field("title", required=True),
+        Field("question", required=True),
+        Field("status", kind="enum", enum=SurveyStatus, enum_prefix="survey_status", required=True),
+    ],
+    defaults=lambda w: {"status": SurveyStatus.open.value, "kind": SurveyKind.nps.value},
+    columns=[
+        Column("code", "link"),
+        Column("title"),
+        Column("kind", "enum", enum_prefix="survey_kind"),
+        Column("status", "enum", enum_prefix="survey_status"),
+    ],
+    detail=[
+        Column("code"),
+        Column("title"),
+        Column("question"),
+        Column("kind", "enum", enum_prefix="survey_kind"),
+        Column("status", "enum", enum_prefix="survey_status"),
+        Column("created_at", "datetime"),
+    ],
+    filters=[
+        Filter("kind", "enum", enum=SurveyKind, enum_prefix="survey_kind"),
+        Filter("status", "enum", enum=SurveyStatus, enum_prefix="survey_status"),
+    ],
+)
+add_routes(router, SURVEYS)
 
 
 # ------------------------------------------------------------------------------------ report pages
