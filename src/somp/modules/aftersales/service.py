@@ -346,7 +346,7 @@ def raise_ticket(
         category=data.category,
         priority=data.priority,
         status=TicketStatus.new,
-        channel=data.channel or (TicketChannel.portal if portal else TicketChannel.phone),
+        channel=TicketChannel.portal if portal else (data.channel or TicketChannel.phone),
         raised_by_user_id=user_id,
         assignee_user_id=data.assignee_user_id,
         opened_at=opened_at,
