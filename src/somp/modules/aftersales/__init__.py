@@ -17,7 +17,7 @@ MANIFEST = ModuleManifest(
     subscriptions="somp.modules.aftersales.reactions:subscribe",
     periodic="somp.modules.aftersales.reactions:tick",
     nav=(
-        NavItem("nav.tickets", "/tickets", "2", "aftersales:read"),
+        NavItem("nav.tickets", "/tickets", "2", "tickets:read"),
         NavItem("nav.aftersales_quality", "/aftersales/quality", "2", "aftersales:read"),
         NavItem("nav.satisfaction", "/aftersales/satisfaction", "1", "aftersales:read"),
         NavItem("nav.surveys", "/surveys", "1", "aftersales:read"),
