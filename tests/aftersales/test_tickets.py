@@ -160,7 +160,11 @@ def test_escalation_levels_are_recorded_once_with_who_is_told(db, shop):
         assert all(e.notify_user_id == shop.engineer.id for e in new if e.notify is EscalationTarget.assignee)
         assert breached == 1 and t.response_breached_at == opened + dt.timedelta(hours=2)
         assert t.escalation_level == 3
+        s.flush()
+        version = t.version
         assert service.escalate(s, opened + dt.timedelta(hours=5, minutes=1))[1] == []  # nothing twice
+        s.flush()
+        assert t.version == version  # the steady check writes nothing (no lost-update conflicts for users)
         s.commit()
     with db.session(Scope.tenant(shop.tenant.id)) as s:
         assert len(s.scalars(select(Escalation)).all()) == 4
