@@ -104,5 +104,9 @@ def test_sla_table_surveys_and_trends_over_http(app, db, client_as):
     assert r.status_code == 201
     summary = {x["stage"]: x["events"] for x in api.get(f"{API}/participation/summary").json()}
     assert summary["acceptance"] == 1
+    window = {"start": "2026-05-01T00:00:00Z", "end": "2026-05-01T02:00:00Z"}
+    assert api.get(f"{API}/participation/summary", params=window).json()[4]["events"] == 0  # before it
+    r = api.get(f"{API}/participation/summary", params={"start": "2026-05-01T00:00:00"})
+    assert r.status_code == 422  # an instant needs its time zone
     rp = api.get(f"{API}/repurchase", params={"start": "2025-01-01", "end": "2026-01-01"}).json()
     assert (rp["customers"], rp["repeat_customers"]) == (1, 0)

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from pydantic import AwareDatetime
 
 from somp.api.common import Listing
 from somp.api.deps import RequestContext, requires
@@ -245,7 +246,7 @@ def list_participation(
 
 
 @router.get(f"{A}/participation/summary", response_model=list[ParticipationSummary])
-def participation_summary(c: Read, start: dt.datetime | None = None, end: dt.datetime | None = None):
+def participation_summary(c: Read, start: AwareDatetime | None = None, end: AwareDatetime | None = None):
     return engagement.participation_summary(c.session, start, end)
 
 
