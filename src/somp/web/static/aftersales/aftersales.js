@@ -4,7 +4,7 @@
    SLA timer ([data-sla-timer]): the server sends each clock's state and remaining business seconds
    as of `as_of`, and whether the working calendar is in working time (`working_until`). A running
    clock counts down once a second while the calendar works; a paused, met or breached clock stands
-   still. The page re-reads its JSON route every 30 s, and when the working interval ends. */
+   still. The page re-reads its JSON route every 30 s, and when the working interval ends or the next one starts. */
 (function () {
   "use strict";
 
@@ -54,13 +54,17 @@
       });
       var w = root.querySelector("[data-working]");
       if (w) { w.textContent = working ? (names.working || "") : (names.outside || ""); }
-      if (workingUntil !== null && now >= workingUntil) { refresh(); }
+      var nextWorking = data.next_working_at ? Date.parse(data.next_working_at) : null;
+      var edge = (workingUntil !== null && now >= workingUntil) || (nextWorking !== null && now >= nextWorking);
+      if (edge && now - lastRefresh > 5000) { refresh(); }
     }
 
     var busy = false;
+    var lastRefresh = Date.now();
     function refresh() {
       if (busy) { return; }
       busy = true;
+      lastRefresh = Date.now();
       fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (d) { if (d) { data = d; received = Date.now(); } })
