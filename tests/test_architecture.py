@@ -39,6 +39,7 @@ PURE_ENGINES = [
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
     "modules/pss/sla_attainment.py",
+    "modules/aftersales/satisfaction.py",
     "modules/shared_manufacturing/problem.py",
     "modules/shared_manufacturing/instances.py",
     "modules/shared_manufacturing/dispatching.py",

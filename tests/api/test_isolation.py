@@ -81,6 +81,7 @@ def _world(db, mark: str) -> World:
     system_id, evaluation_id = _evaluation(db, t, mark)
     run_id = _billing(db, t, k.id, a.id, mark)
     programme_ids = _programmes(db, t, mark)
+    aftersales = _aftersales(db, t, c.id, c2.id, a.id, a2.id, k.id, mark)
     return World(
         t,
         admin,
@@ -107,8 +108,51 @@ def _world(db, mark: str) -> World:
             evaluation=evaluation_id,
             billing_run=run_id,
             **programme_ids,
+            **aftersales,
         ),
     )
+
+
+def _aftersales(db, tenant, customer_id, other_customer_id, asset_id, other_asset_id, contract_id, mark) -> dict:
+    """A ticket of each customer (with an escalation and a recovery action on the first), a
+    survey with an answer of each customer, a participation event (2.1.6, 1.2.1)."""
+    from somp.modules.aftersales import engagement
+    from somp.modules.aftersales import service as aftersales
+    from somp.modules.aftersales.schemas import (
+        ParticipationCreate,
+        RecoveryCreate,
+        SurveyAnswerRecorded,
+        SurveyCreate,
+        TicketCreate,
+    )
+
+    opened = dt.datetime(2026, 1, 5, 1, 0, tzinfo=dt.UTC)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        tk = aftersales.raise_ticket(
+            s, TicketCreate(asset_id=asset_id, title=f"报修{mark}", category="breakdown", priority="critical",
+                            number=f"TK{mark}", opened_at=opened), user_id=None, now=opened,
+        )  # fmt: skip
+        tk2 = aftersales.raise_ticket(
+            s, TicketCreate(asset_id=other_asset_id, title=f"报修二{mark}", category="quality",
+                            number=f"TK2{mark}", opened_at=opened), user_id=None, now=opened,
+        )  # fmt: skip
+        aftersales.escalate(s, opened + dt.timedelta(hours=3))
+        rec = aftersales.add_recovery(s, tk.id, RecoveryCreate(kind="apology", description=f"补救{mark}"), user_id=None)
+        survey = engagement.create_survey(
+            s, SurveyCreate(code=f"S{mark}", kind="nps", title=f"调查{mark}", question=f"问题{mark}")
+        )
+        for cust in (customer_id, other_customer_id):
+            engagement.answer_survey(
+                s, survey.id, SurveyAnswerRecorded(customer_id=cust, score=9, comment=f"意见{mark}"),
+                customer_id=cust, user_id=None,
+            )  # fmt: skip
+        part = engagement.add_participation(
+            s, ParticipationCreate(customer_id=customer_id, stage="co_design", occurred_at=opened,
+                                   contract_id=contract_id, summary=f"参与{mark}"),
+        )  # fmt: skip
+        s.commit()
+        ids = {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
+        return ids | {"participation": part.id}
 
 
 def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
@@ -253,6 +297,10 @@ PARAM_FOR = {
     "application_id": "application",
     "region_id": "region",
     "member_id": "region_member",
+    "ticket_id": "ticket",
+    "survey_id": "survey",
+    "action_id": "recovery",
+    "participation_id": "participation",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -392,6 +440,25 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("DELETE", "/evaluation/region-registry/{region_id}/members/{member_id}"): None,
         ("POST", "/evaluation/region-registry/ranking"): {"years": [2025]},
         ("POST", "/evaluation/region-memberships/{member_id}/figures"): {"year": 2025, "supplier_spend": 1},
+        ("POST", "/aftersales/tickets"): {"asset_id": b["asset"], "title": "x", "category": "other"},
+        ("PATCH", "/aftersales/tickets/{ticket_id}"): {"title": "hijacked"},
+        ("POST", "/aftersales/tickets/{ticket_id}/transitions"): {"to_status": "in_progress"},
+        ("POST", "/aftersales/tickets/{ticket_id}/comments"): {"note": "x"},
+        ("POST", "/aftersales/tickets/{ticket_id}/work-order"): {},
+        ("POST", "/aftersales/tickets/{ticket_id}/recovery-actions"): {"kind": "apology", "description": "x"},
+        ("PATCH", "/aftersales/recovery-actions/{action_id}"): {"status": "done"},
+        ("POST", "/aftersales/escalations/check"): None,  # runs on the caller's own tickets only
+        ("PUT", "/aftersales/sla-defaults"): None,  # the caller's own table
+        ("POST", "/aftersales/participation"): {
+            "customer_id": b["customer"],
+            "stage": "feedback",
+            "occurred_at": "2026-01-15T00:00:00Z",
+            "summary": "x",
+        },
+        ("POST", "/aftersales/surveys"): None,  # references nothing
+        ("PATCH", "/aftersales/surveys/{survey_id}"): {"title": "hijacked"},
+        ("POST", "/aftersales/surveys/{survey_id}/responses"): {"customer_id": a["customer"], "score": 5},
+        ("POST", "/portal/surveys/{survey_id}/responses"): {"score": 5},
     }
 
 
@@ -415,6 +482,10 @@ FILTER_PARAMS = {
     "/lifecycle/rules": {"product_id": "product", "asset_id": "asset"},
     "/lifecycle/alarms": {"asset_id": "asset", "rule_id": "rule"},
     "/evaluation/evaluations": {"system_id": "eval_system", "tenant_id": "tenant"},
+    "/aftersales/tickets": {"customer_id": "customer", "asset_id": "asset", "contract_id": "contract"},
+    "/aftersales/participation": {"customer_id": "customer", "contract_id": "contract"},
+    "/aftersales/escalations": {"ticket_id": "ticket"},
+    "/aftersales/recovery-actions": {"ticket_id": "ticket"},
 }
 
 
@@ -642,6 +713,11 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/invoices/{invoice_id}/transition": {"to_status": "void"},
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
     "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
+    "/tickets/{ticket_id}/edit": {"title": "hijacked"},
+    "/tickets/{ticket_id}/transition": {"to_status": "in_progress"},
+    "/tickets/{ticket_id}/comment": {"note": "hijacked"},
+    "/portal/surveys/{survey_id}/answer": {"score": "5"},
+    "/surveys/{survey_id}/edit": {"title": "hijacked", "question": "x", "status": "closed"},
 }
 
 
@@ -662,6 +738,14 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
             "end_date": "2027-01-01",
         },
         "/work-orders/new": {"kind": "corrective", "asset_id": b["asset"], "title": "x"},
+        "/tickets/new": {"asset_id": b["asset"], "title": "x", "category": "other", "priority": "medium"},
+        "/participation/new": {
+            "customer_id": b["customer"],
+            "stage": "feedback",
+            "occurred_at": "2026-01-05",
+            "summary": "x",
+        },
+        "/surveys/new": None,  # references nothing
         "/invoices/new": {"customer_id": b["customer"], "issued_on": "2026-01-01"},
         "/users/new": {
             "username": "webintruder",
@@ -729,9 +813,55 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
             method != "GET"
             or path in ("/login", "/evaluation", "/terminology", "/")
             or path.startswith(("/evaluation/maturity", "/evaluation/regions", "/evaluation/programmes"))
+            or path.startswith("/evaluation/maturity")
         ):
             continue
         r = web.get(_fill(path, b.ids))
         assert r.status_code == 403, (path, r.status_code)
     r = web.get("/evaluation?year=2025")
     assert r.status_code == 200 and "企业BMARK" in r.text and "SNBMARK" not in r.text
+
+
+def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, client_as, worlds):
+    """The portal (2.1.6): a customer user sees their own tickets, assets, contracts, invoices and
+    SLA report, raises tickets on their own assets, comments, answers surveys; no staff route."""
+    a, b = worlds
+    api = client_as(a.customer_user)
+    mine = api.get(f"{API}/aftersales/tickets").json()["items"]
+    assert [x["id"] for x in mine] == [a.ids["ticket"]]
+    assert api.get(f"{API}/aftersales/tickets/{a.ids['other_ticket']}").status_code == 404
+    assert api.get(f"{API}/aftersales/tickets/{b.ids['ticket']}").status_code == 404
+    detail = api.get(f"{API}/aftersales/tickets/{a.ids['ticket']}")
+    assert detail.status_code == 200 and "补救AMARK" not in detail.text  # internal history stays internal
+    assert {e["kind"] for e in detail.json()["events"]} == {"opened"}
+    body = {"asset_id": a.ids["asset"], "title": "压力低", "category": "performance", "priority": "high"}
+    r = api.post(f"{API}/aftersales/tickets", json=body)
+    assert r.status_code == 201 and r.json()["customer_id"] == a.ids["customer"] and r.json()["channel"] == "portal"
+    r = api.post(f"{API}/aftersales/tickets", json=body | {"asset_id": a.ids["other_asset"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "asset_id"
+    r = api.post(f"{API}/aftersales/tickets", json=body | {"asset_id": None, "customer_id": a.ids["other_customer"]})
+    assert r.status_code == 201 and r.json()["customer_id"] == a.ids["customer"]  # always their own
+    tid = a.ids["ticket"]
+    assert api.post(f"{API}/aftersales/tickets/{tid}/transitions", json={"to_status": "resolved"}).status_code == 403
+    assert api.post(f"{API}/aftersales/tickets/{tid}/comments", json={"note": "还在漏气"}).status_code == 200
+    r = api.post(f"{API}/aftersales/tickets/{tid}/comments", json={"note": "x", "internal": True})
+    assert r.status_code == 422
+    for rel in ("/aftersales/quality-report", "/aftersales/escalations", "/aftersales/surveys", "/customers"):
+        assert api.get(API + rel).status_code == 403, rel
+    ov = api.get(f"{API}/portal/overview").json()
+    assert [x["id"] for x in ov["assets"]] == [a.ids["asset"]]
+    assert [x["id"] for x in ov["contracts"]] == [a.ids["contract"]]
+    assert ov["invoices"] == []  # the customer's only invoice is a draft
+    assert {x["customer_id"] for x in ov["open_tickets"]} == {a.ids["customer"]}
+    rep = api.get(f"{API}/portal/sla-report", params={"period": "2026-01"}).json()
+    # one ticket of theirs in January (the world's contract is a draft: no contract SLA applies)
+    assert rep["total"]["opened"] == 1 and [x["key"] for x in rep["by_contract"]] == ["-"]
+    assert rep["escalations_by_level"] is None and rep["recovery_by_kind"] is None
+    surveys = api.get(f"{API}/portal/surveys").json()
+    assert [(x["id"], x["answered"]) for x in surveys] == [(a.ids["survey"], False)]
+    r = api.post(f"{API}/portal/surveys/{a.ids['survey']}/responses", json={"score": 8})
+    assert r.status_code == 201 and r.json()["customer_id"] == a.ids["customer"]
+    assert api.post(f"{API}/portal/surveys/{a.ids['survey']}/responses", json={"score": 8}).status_code == 409
+    assert api.post(f"{API}/portal/surveys/{b.ids['survey']}/responses", json={"score": 8}).status_code == 404
+    assert api.get(f"{API}/portal/surveys").json()[0]["answered"] is True
+    assert client_as(a.admin).get(f"{API}/portal/overview").status_code == 403

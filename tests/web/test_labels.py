@@ -82,6 +82,10 @@ def _enum_values() -> dict[str, list[str]]:
         "role": {m.value for m in Role},
         "state_change_source": {"registration", "manual"},
     }  # assets.service
+    from somp.modules.aftersales.models import SlaCalendarName, SlaSource  # ticket detail columns
+
+    out["sla_source"] = {m.value for m in SlaSource}
+    out["sla_calendar"] = {m.value for m in SlaCalendarName}
     column_prefixes = set()
     for spec in _specs():
         fields = [*spec.fields, *spec.filters]

@@ -32,6 +32,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "somp.modules.shared_manufacturing",
     "somp.modules.evaluation",
     "somp.modules.pss",
+    "somp.modules.aftersales",
 )
 
 

@@ -33,6 +33,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "lifecycle:*",
             "self_assessment:*",
             "pss:*",
+            "aftersales:*",
+            "tickets:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -52,6 +54,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "lifecycle:*",
             "self_assessment:*",
             "pss:*",
+            "aftersales:*",
+            "tickets:*",
         }
     ),
     Role.engineer: frozenset(
@@ -68,6 +72,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:read",
             "lifecycle:read",
             "lifecycle:acknowledge",
+            "aftersales:read",
+            "tickets:*",
         }
     ),
     Role.customer_user: frozenset(
@@ -79,6 +85,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "workorders:read",
             "invoices:read",
             "terminology:read",
+            # the customer portal (2.1.6): own tickets (raise, comment, reopen), answer surveys
+            "portal:read",
+            "tickets:read",
+            "tickets:raise",
+            "surveys:answer",
         }
     ),
     # the evaluator reads evaluation data across enterprises and reviews submitted evaluations

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_evaluation_programmes"
-down_revision: str | Sequence[str] | None = "0007_pss_billing"
+down_revision: str | Sequence[str] | None = "0009_aftersales"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
