@@ -854,8 +854,8 @@ def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, cl
     assert ov["invoices"] == []  # the customer's only invoice is a draft
     assert {x["customer_id"] for x in ov["open_tickets"]} == {a.ids["customer"]}
     rep = api.get(f"{API}/portal/sla-report", params={"period": "2026-01"}).json()
-    # one ticket of theirs in January (the world's contract is a draft: no contract SLA applies)
-    assert rep["total"]["opened"] == 1 and [x["key"] for x in rep["by_contract"]] == ["-"]
+    # one ticket of theirs in January, on the world's contract (active since its price plan was set)
+    assert rep["total"]["opened"] == 1 and [x["key"] for x in rep["by_contract"]] == ["CTAMARK"]
     assert rep["escalations_by_level"] is None and rep["recovery_by_kind"] is None
     surveys = api.get(f"{API}/portal/surveys").json()
     assert [(x["id"], x["answered"]) for x in surveys] == [(a.ids["survey"], False)]
