@@ -30,6 +30,8 @@ PURE_ENGINES = [
     "modules/evaluation/carbon.py",
     "modules/evaluation/regional.py",
     "modules/evaluation/system_excel.py",
+    "modules/evaluation/enterprise_io.py",
+    "modules/evaluation/sustainability.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
     "modules/pss/kano.py",
