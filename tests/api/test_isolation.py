@@ -78,7 +78,7 @@ def _world(db, mark: str) -> World:
         api_token_id = s.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id))
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
-    system_id, evaluation_id = _evaluation(db, t, mark)
+    system_id, evaluation_id, yearly_ids = _evaluation(db, t, mark)
     return World(
         t,
         admin,
@@ -103,6 +103,7 @@ def _world(db, mark: str) -> World:
             alarm=alarm_id,
             eval_system=system_id,
             evaluation=evaluation_id,
+            **yearly_ids,
         ),
     )
 
@@ -151,19 +152,27 @@ def _monitoring(db, tenant, product_id: int, asset, mark: str) -> tuple[int, int
         return rule.id, alarm.id
 
 
-def _evaluation(db, tenant, mark: str) -> tuple[int, int]:
-    """The tenant's own indicator system version and a draft evaluation against it."""
+def _evaluation(db, tenant, mark: str) -> tuple[int, int, dict[str, int]]:
+    """The tenant's own indicator system version and a draft evaluation against it, with an evidence
+    file, a financial statement and a sustainability record (names carrying the marker)."""
+    from somp.modules.evaluation import evidence, yearly
     from somp.modules.evaluation import service as evaluation
     from somp.modules.evaluation.indicators import default_maturity_system, dump_system
     from somp.modules.evaluation.schemas import EvaluationCreate, SystemCreate
+    from somp.modules.evaluation.schemas_reports import SustainabilityIn
 
     text = dump_system(default_maturity_system()).replace("code: som-maturity", f"code: som-{mark}")
+    statement = b"item,amount\nproduct_revenue,900\nservice_revenue,100\nmaterials,500\nenergy,50\n"
     with db.session(Scope.tenant(tenant.id)) as s:
         system = evaluation.create_system(s, SystemCreate(document=text), None)
         start = EvaluationCreate(system_id=system.id, year=2025, title=f"评价{mark}")
         ev = evaluation.start_evaluation(db, s, start, None)
+        f = evidence.upload(db, s, ev.id, "SO1.1", f"证明{mark}.txt", f"证明{mark}".encode(), None)
+        st = yearly.save_statement(s, year=2025, unit="10k CNY", filename=f"报表{mark}.csv", data=statement,
+                                   user_id=None)  # fmt: skip
+        su = yearly.save_sustainability(s, tenant.id, SustainabilityIn(year=2025, figures={"employees": 10}), None)
         s.commit()
-        return system.id, ev.id
+        return system.id, ev.id, {"evidence": f.id, "statement": st.id, "sustainability": su.id}
 
 
 @pytest.fixture
@@ -203,6 +212,9 @@ PARAM_FOR = {
     "alarm_id": "alarm",
     "system_id": "eval_system",
     "evaluation_id": "evaluation",
+    "evidence_id": "evidence",
+    "statement_id": "statement",
+    "record_id": "sustainability",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -304,6 +316,13 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/input-output"): None,
         ("POST", "/evaluation/carbon"): None,
         ("POST", "/evaluation/regions"): None,
+        # uploads look up the evaluation before reading the file: B's evaluation is a 404 whatever is sent
+        ("POST", "/evaluation/evaluations/{evaluation_id}/evidence"): {},
+        ("POST", "/evaluation/evaluations/{evaluation_id}/answers/excel"): {},
+        ("DELETE", "/evaluation/evidence/{evidence_id}"): None,
+        ("POST", "/evaluation/systems/excel"): None,  # references nothing (a new version of one's own)
+        ("POST", "/evaluation/financial-statements"): None,  # one's own year: stamped with the caller's tenant
+        ("POST", "/evaluation/sustainability"): None,
     }
 
 
@@ -432,6 +451,18 @@ EVALUATOR_ALLOWED = {
     "/evaluation/input-output",
     "/evaluation/carbon",
     "/evaluation/regions",
+    "/evaluation/evaluations/{evaluation_id}/evidence",
+    "/evaluation/evidence/{evidence_id}",
+    "/evaluation/systems/{system_id}/excel",
+    "/evaluation/evaluations/{evaluation_id}/answers.xlsx",
+    "/evaluation/financial-statements",
+    "/evaluation/financial-statements/{statement_id}",
+    "/evaluation/sustainability",
+    "/evaluation/sustainability/{record_id}",
+    "/evaluation/evaluations/{evaluation_id}/report.html",
+    "/evaluation/evaluations/{evaluation_id}/report.pdf",
+    "/evaluation/evaluations/{evaluation_id}/report.xlsx",
+    "/evaluation/evaluations/{evaluation_id}/badge.svg",
     "/me",
     "/tokens",
     "/tokens/{token_id}",
@@ -615,8 +646,10 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
     make_user(db, None, Role.evaluator, username="webevaluator")
     web = WebClient(app, "webevaluator")
     for method, path in web_routes(app):
-        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/") or path.startswith(
-            "/evaluation/maturity"
+        if (
+            method != "GET"
+            or path in ("/login", "/evaluation", "/terminology", "/")
+            or path.startswith("/evaluation/maturity")
         ):
             continue
         r = web.get(_fill(path, b.ids))

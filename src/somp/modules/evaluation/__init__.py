@@ -23,5 +23,7 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "self_assessment:read"),
         NavItem("evaluation.nav.maturity", "/evaluation/maturity", "1", "evaluation:read"),
+        NavItem("evaluation.nav.yearly", "/evaluation/yearly", "1", "self_assessment:read"),
+        NavItem("evaluation.nav.yearly", "/evaluation/yearly", "1", "evaluation:read"),
     ),
 )

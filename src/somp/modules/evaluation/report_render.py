@@ -33,28 +33,50 @@ class PdfUnavailable(RuntimeError):
     """Chromium or Playwright is not installed here."""
 
 
+def fmt_num(x: Any) -> str:
+    """A number as people write it: integers without decimals, others to 6 significant digits."""
+    if x is None or x == "":
+        return ""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,}" if isinstance(x, int) else f"{x:,.6g}"
+
+
+def json_script(data: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` element (``<``, ``>``, ``&`` escaped)."""
+    import orjson
+
+    raw = orjson.dumps(data, default=str).decode()
+    for c, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                   ("\u2029", "\\u2029")):  # fmt: skip
+        raw = raw.replace(c, esc)
+    return Markup(raw)
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    from somp.web.render import fmt_num, json_script
-
     env = Environment(loader=PackageLoader("somp.modules.evaluation", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"]))  # fmt: skip
     env.filters["num"] = fmt_num
-    env.filters["json_script"] = json_script
     return env
 
 
 def labels(lang: str):  # noqa: ANN201
-    """The label functions ``t`` and ``e`` of the web pages, for ``lang``."""
-    from somp.web.render import e_for, t_for
+    """The label functions ``t`` (a key) and ``e`` (an enum value) of the terminology module (1.1)."""
+    from somp.modules.terminology.service import enum_label, label
 
-    return t_for(lang), e_for(lang)
+    def t(key: str, **params: Any) -> str:
+        text = label(key, lang)  # type: ignore[arg-type]
+        return text.format(**params) if params else text
+
+    def e(prefix: str, value: Any) -> str:
+        return "" if value in (None, "") else enum_label(prefix, str(getattr(value, "value", value)), lang)  # type: ignore[arg-type]
+
+    return t, e
 
 
 def render_html(data: dict[str, Any], *, asset_base: str = "") -> str:
     """The report document; scripts load from ``asset_base`` + /static/... ("" on the somp server)."""
-    from somp.web.render import json_script
-
     t, e = labels(data["lang"])
     ev = data["evaluation"]
     return _env().get_template("report.html").render(

@@ -84,6 +84,12 @@ DETAIL = ENV.from_string("""{% extends "base.html" %}
   <dd>{{ ev.coverage|pct if ev.coverage is not none else t('msg.no_data') }}</dd>
   {% if ev.review_note %}<dt>{{ t('evaluation.field.review_note') }}</dt><dd>{{ ev.review_note }}</dd>{% endif %}
 </dl>
+<p class="report-links">
+  <img src="/evaluation/maturity/{{ ev.id }}/badge.svg" alt="{{ t('evaluation.report.badge') }}" height="24">
+  {{ t('evaluation.report.links') }}:
+  <a href="/evaluation/maturity/{{ ev.id }}/report" id="report-link">{{ t('evaluation.report.html') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/report.pdf">{{ t('evaluation.report.pdf') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/report.xlsx">{{ t('evaluation.report.xlsx') }}</a></p>
 {% if indicators %}
 <div class="table-wrap">
 <table class="data">
@@ -185,3 +191,9 @@ router.add_api_route("/evaluation/maturity", evaluations, methods=["GET"], respo
                      name="web_evaluation_maturity")  # fmt: skip
 router.add_api_route("/evaluation/maturity/{evaluation_id}", evaluation, methods=["GET"], response_class=HTMLResponse,
                      name="web_evaluation_maturity_detail")  # fmt: skip
+
+
+# report pages and yearly data (input-output, sustainability): web_reports.py
+from somp.modules.evaluation.web_reports import router as _reports_router  # noqa: E402
+
+router.include_router(_reports_router)
