@@ -453,3 +453,7 @@ def system_export(
     except OSError as e:
         raise _fail(f"cannot write {out}: {e.strerror or e}") from None
     _emit({"written": str(out), "code": system.code, "version": system.version, "content_hash": system.content_hash})
+
+
+# reports and financial statements: cli_reports.py (registers its commands on ``app``)
+from somp.modules.evaluation import cli_reports  # noqa: E402, F401
