@@ -202,3 +202,17 @@ def test_sustainability_record_with_footprint_and_esg_scores(people):  # noqa: F
     assert r.status_code == 409
     assert a.get(f"{API}/sustainability/{rec['id']}").json()["result"] == res
     assert b.get(f"{API}/sustainability/{rec['id']}").status_code == 404 and b.get(f"{API}/sustainability").json() == []
+
+
+def test_the_evaluator_writes_none_of_an_enterprises_data(people):  # noqa: F811
+    a, ev_api = people["a"], people["evaluator"]
+    eid = _draft(a)
+    fid = a.post(f"{API}/evaluations/{eid}/evidence", data={"indicator_code": "SO1.1"},
+                 files={"file": ("a.pdf", PDF)}).json()["id"]  # fmt: skip
+    assert a.post(f"{API}/evaluations/{eid}/submit", json={}).status_code == 200
+    assert ev_api.delete(f"{API}/evidence/{fid}").status_code == 403
+    r = ev_api.post(f"{API}/financial-statements", data={"year": 2025}, files={"file": ("s.csv", _csv(ROWS))})
+    assert r.status_code == 403
+    assert ev_api.post(f"{API}/sustainability", json={"year": 2025}).status_code == 403
+    assert ev_api.post(f"{API}/systems/excel", files={"file": ("s.xlsx", b"x")}).status_code == 403
+    assert ev_api.get(f"{API}/evidence/{fid}").status_code == 200  # reading a submitted evaluation's file
