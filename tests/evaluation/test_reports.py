@@ -52,7 +52,9 @@ def test_html_report_names_the_source_of_every_figure(submitted):
     assert "service_revenue_share" in html  # the platform function behind a computed value
     assert "服务投入率" in html and "14.29%" in html and "报表2025.csv" in html  # 1.3.2, from the statement
     assert "可持续发展" in html and "536.60" in html  # 1,000 MWh x 0.5366 t/MWh
-    assert html.count("数据来源") >= 4  # every chart's caption names its data
+    assert html.count("数据来源") >= 6  # every chart's caption names its data
+    assert "外购服务投入构成" in html and "企业上传的财务报表 2025: 报表2025.csv sha256" in html
+    assert "各来源指标数: 平台数据测算" in html
     assert "<svg" in html and "/static/plotly/plotly.min.js" in html
     en = a.get(f"{API}/evaluations/{eid}/report.html", params={"lang": "en"}).text
     assert "Computed from platform data" in en and "Questionnaire" in en and "Missing" in en

@@ -21,12 +21,24 @@ from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
 from somp.core.identity import Tenant
+from somp.modules.evaluation import enterprise_io as eio
 from somp.modules.evaluation import evidence, service, yearly
 from somp.modules.evaluation import indicators as ind
 from somp.modules.evaluation import sustainability as su
 
 LEVEL_COLOURS = {0: "#9e9e9e", 1: "#c0392b", 2: "#e67e22", 3: "#f1c40f", 4: "#27ae60", 5: "#1e6fd9"}
 SOURCES = ("computed", "questionnaire", "uploaded", "missing")
+# the words of the charts' data-source lines (the rest are codes, ids and hashes)
+WORDS = {
+    "zh": {"evaluation": "评价", "system": "指标体系", "by_source": "各来源指标数", "record": "可持续发展记录",
+           "activities": "项活动数据 × 企业提供的排放因子", "computed": "平台数据测算", "questionnaire": "问卷",
+           "uploaded": "企业填报", "missing": "缺失", "coloured": "指标得分按数据来源着色",
+           "statement": "企业上传的财务报表"},
+    "en": {"evaluation": "evaluation", "system": "system", "by_source": "indicators by source",
+           "record": "sustainability record", "activities": "activities x the enterprise's emission factors",
+           "computed": "computed", "questionnaire": "questionnaire", "uploaded": "uploaded", "missing": "missing",
+           "coloured": "indicator scores coloured by data source", "statement": "uploaded financial statement"},
+}  # fmt: skip
 
 
 def _name(t: Any, lang: str) -> str:
@@ -117,27 +129,37 @@ def _esg_names(lang: str) -> dict[str, dict[str, str]]:
 def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Chart specs (kind, title key, labels, values, source line); a chart with no data is left out."""
     e, s = data["evaluation"], data["system"]
-    basis = f"{s['code']} {s['version']} ({s['content_hash']})"
+    w = WORDS.get(data.get("lang", "zh"), WORDS["en"])
+    basis = f"{w['evaluation']} {e['id']}, {w['system']} {s['code']} {s['version']} ({s['content_hash']})"
     counts = data["source_counts"]
-    mix = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    mix = ", ".join(f"{w[k]} {v}" for k, v in counts.items())
     out: list[dict[str, Any]] = []
     dims = [d for d in data["dimensions"] if d["score"] is not None]
     if dims:
         out.append({"id": "radar", "kind": "radar", "title": "evaluation.report.chart_dimensions",
                     "labels": [d["name"] for d in data["dimensions"]],
                     "values": [d["score"] for d in data["dimensions"]],
-                    "source": f"evaluation {e['id']}, system {basis}; indicators by source: {mix}"})  # fmt: skip
+                    "source": f"{basis}; {w['by_source']}: {mix}"})  # fmt: skip
     subs = [x for x in data["subdimensions"] if x["score"] is not None]
     if subs:
         out.append({"id": "subdimensions", "kind": "bar", "title": "evaluation.report.chart_subdimensions",
                     "labels": [x["name"] for x in subs], "values": [x["score"] for x in subs],
-                    "source": f"evaluation {e['id']}, system {basis}"})  # fmt: skip
+                    "source": basis})  # fmt: skip
     inds = [i for i in data["indicators"] if i["score"] is not None]
     if inds:
         out.append({"id": "indicators", "kind": "bar", "title": "evaluation.report.chart_indicators",
                     "labels": [i["code"] for i in inds], "values": [i["score"] for i in inds],
                     "groups": [i["source"] for i in inds],
-                    "source": "indicator scores coloured by data source: " + mix})  # fmt: skip
+                    "source": f"{basis}; {w['coloured']}: {mix}"})  # fmt: skip
+    st = data.get("statement")
+    if st and st["measures"].get("service_inputs"):
+        cats = {k: v for k, v in st["measures"]["service_inputs_by_category"].items() if v}
+        names = eio.labels(cats)
+        out.append({"id": "service_inputs", "kind": "bar", "title": "evaluation.report.chart_service_inputs",
+                    "labels": [names[k]["zh" if data.get("lang") == "zh" else "en"] for k in cats],
+                    "values": list(cats.values()),
+                    "source": f"{w['statement']} {st['year']}: {st['filename']} sha256 {st['sha256'][:12]} "
+                              f"({st['unit']})"})  # fmt: skip
     sus = data.get("sustainability")
     if sus:
         fp = sus["result"].get("footprint")
@@ -145,8 +167,8 @@ def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
             out.append({"id": "carbon", "kind": "bar", "title": "evaluation.report.chart_carbon",
                         "labels": ["scope 1", "scope 2", "scope 3"],
                         "values": [fp["by_scope"].get(k, 0.0) for k in ("1", "2", "3")],
-                        "source": f"sustainability record {sus['id']} ({sus['year']}): {len(fp['lines'])} "
-                                  "activities x the enterprise's emission factors"})  # fmt: skip
+                        "source": f"{w['record']} {sus['id']} ({sus['year']}): {len(fp['lines'])} "
+                                  f"{w['activities']}"})  # fmt: skip
         esg = sus["result"].get("dimensions", {})
         if any(v.get("score") is not None for v in esg.values()):
             out.append(
@@ -156,7 +178,7 @@ def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "title": "evaluation.report.chart_esg",
                     "labels": list(esg),
                     "values": [v.get("score") for v in esg.values()],
-                    "source": f"sustainability record {sus['id']} ({sus['year']}), system "
+                    "source": f"{w['record']} {sus['id']} ({sus['year']}), {w['system']} "
                     f"{sus['result']['system']['code']} ({sus['result']['system']['content_hash']})",
                 }
             )
