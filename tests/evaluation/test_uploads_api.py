@@ -105,6 +105,7 @@ def test_indicator_system_and_answers_through_excel(people):  # noqa: F811
     assert r.status_code == 422
 
     eid = _draft(a)
+    assert a.post(f"{API}/evaluations/{eid}/compute", json={}).status_code == 200  # DR1.1 measured (invoices)
     r = a.get(f"{API}/evaluations/{eid}/answers.xlsx")
     assert r.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
@@ -113,6 +114,8 @@ def test_indicator_system_and_answers_through_excel(people):  # noqa: F811
     col = {k: header.index(k) for k in ("code", "value", "note", "options")}
     rows = {row[col["code"]].value: row for row in ws.iter_rows(min_row=2)}
     assert "3:" in rows["SO1.1"][col["options"]].value
+    # a measured value is shown for information, not as an answer to send back
+    assert rows["DR1.1"][col["value"]].value is None and rows["DR1.1"][header.index("platform_value")].value > 0
     rows["SO1.1"][col["value"]].value = 3
     rows["SO1.2"][col["value"]].value = "8%"
     rows["SO1.2"][col["note"]].value = "2025 年报"
@@ -124,7 +127,7 @@ def test_indicator_system_and_answers_through_excel(people):  # noqa: F811
     got = {x["indicator_code"]: x for x in r.json()["answers"]}
     assert got["SO1.1"]["value"] == 3 and got["SO1.1"]["source"] == "questionnaire"
     assert got["SO1.2"]["value"] == pytest.approx(0.08) and got["SO1.2"]["note"] == "2025 年报"
-    assert got["SO2.1"]["value"] is None and len(got) == 3
+    assert got["SO2.1"]["value"] is None and got["DR1.1"]["source"] == "computed"
     # a level beyond the options and a text value: the whole batch is refused, rows named
     rows["SO1.1"][col["value"]].value = 9
     rows["SO2.2"][col["value"]].value = "很多"
@@ -138,7 +141,8 @@ def test_indicator_system_and_answers_through_excel(people):  # noqa: F811
     r = a.post(f"{API}/evaluations/{eid}/answers/excel", files={"file": ("answers.xlsx", buf.getvalue())})
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unscorable_value"
     assert r.json()["errors"][0]["row"] == list(rows).index("SO1.1") + 2
-    assert a.get(f"{API}/evaluations/{eid}").json()["answers"][0]["value"] == 3  # unchanged
+    now = {x["indicator_code"]: x["value"] for x in a.get(f"{API}/evaluations/{eid}").json()["answers"]}
+    assert now["SO1.1"] == 3 and now.get("SO2.2") is None  # unchanged: the batch was refused whole
 
 
 def test_financial_statement_upload_measures_and_refusals(people):  # noqa: F811

@@ -19,7 +19,7 @@ from typing import Any
 from somp.modules.evaluation import indicators as ind
 
 SHEET = "answers"
-COLUMNS = ("code", "indicator_zh", "indicator_en", "source", "unit", "options", "value", "note")
+COLUMNS = ("code", "indicator_zh", "indicator_en", "source", "unit", "options", "value", "note", "platform_value")
 MISSING_WORDS = {"missing", "缺失", "n/a", "na"}
 
 
@@ -43,9 +43,12 @@ def _options(i: ind.Indicator) -> str:
     return ""
 
 
-def write_template(system: ind.IndicatorSystem, current: Mapping[str, tuple[float | None, str | None]] | None = None
-                   ) -> bytes:  # fmt: skip
-    """The answer workbook of ``system``, pre-filled with ``current`` values (code -> (value, note))."""
+def write_template(system: ind.IndicatorSystem, current: Mapping[str, tuple[float | None, str | None]] | None = None,
+                   measured: Mapping[str, float | None] | None = None) -> bytes:  # fmt: skip
+    """The answer workbook of ``system``, pre-filled with the enterprise's ``current`` answers (code ->
+    (value, note)). Values measured from platform data (``measured``) are shown in ``platform_value``
+    for information only, never in ``value``: uploading the workbook unchanged must not send them
+    back as declared figures."""
     import openpyxl
     from openpyxl.styles import Alignment, Font
 
@@ -55,11 +58,12 @@ def write_template(system: ind.IndicatorSystem, current: Mapping[str, tuple[floa
     ws.append(list(COLUMNS))
     for c in ws[1]:
         c.font = Font(bold=True)
-    current = current or {}
+    current, measured = current or {}, measured or {}
     for i in system.indicators():
         value, note = current.get(i.code, (None, None))
-        ws.append([i.code, i.name.zh, i.name.en, i.source.kind.value, i.unit, _options(i), value, note])
-    for col, width in zip("ABCDEFGH", (10, 24, 30, 14, 10, 60, 12, 40), strict=True):
+        ws.append([i.code, i.name.zh, i.name.en, i.source.kind.value, i.unit, _options(i), value, note,
+                   measured.get(i.code)])  # fmt: skip
+    for col, width in zip("ABCDEFGHI", (10, 24, 30, 14, 10, 60, 12, 40, 14), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2, min_col=6, max_col=6):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")

@@ -21,6 +21,7 @@ from somp.core.errors import DomainError, ValidationFailed
 from somp.core.errors import FieldError as FE
 from somp.modules.evaluation import evidence, reports, service, yearly
 from somp.modules.evaluation.api import Read, Write
+from somp.modules.evaluation.models import AnswerSource
 from somp.modules.evaluation.schemas import AnswerIn, AnswersIn, EvaluationDetail, SystemCreate, SystemRead
 from somp.modules.evaluation.schemas_reports import (
     EvidenceRead,
@@ -145,8 +146,10 @@ def answers_template(evaluation_id: int, c: Read):
 
     ev = service.get_evaluation(c.session, evaluation_id)
     system = service.system_for_evaluation(c.db, c.session, ev)
-    current = {a.indicator_code: (a.value, a.note) for a in service.answers_of(c.session, ev.id)}
-    return _download(write_template(system, current), XLSX, f"evaluation-{ev.id}-answers.xlsx")
+    answers = service.answers_of(c.session, ev.id)
+    current = {a.indicator_code: (a.value, a.note) for a in answers if a.source is not AnswerSource.computed}
+    measured = {a.indicator_code: a.value for a in answers if a.source is AnswerSource.computed}
+    return _download(write_template(system, current, measured), XLSX, f"evaluation-{ev.id}-answers.xlsx")
 
 
 @router.post("/evaluation/evaluations/{evaluation_id}/answers/excel", response_model=EvaluationDetail)
