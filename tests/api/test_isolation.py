@@ -457,6 +457,7 @@ EVALUATOR_ALLOWED = {
     "/evaluation/evaluations/{evaluation_id}/answers.xlsx",
     "/evaluation/financial-statements",
     "/evaluation/financial-statements/{statement_id}",
+    "/evaluation/financial-statements/template.xlsx",
     "/evaluation/sustainability",
     "/evaluation/sustainability/{record_id}",
     "/evaluation/evaluations/{evaluation_id}/report.html",

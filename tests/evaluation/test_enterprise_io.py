@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from somp.modules.evaluation.enterprise_io import StatementInvalid, measure, read_statement, validate
+from somp.modules.evaluation.enterprise_io import StatementInvalid, item_code, measure, read_statement, validate
 
 # A machine builder's year, in 10k CNY (万元). Worked by hand:
 #   operating revenue R = 8,000 + 2,400 + 100 = 10,500; gross output X = R + 500 = 11,000
@@ -137,3 +137,18 @@ def test_other_refusals():
         read_statement(b"not a zip", "xlsx")
     with pytest.raises(StatementInvalid, match="unit"):
         validate(base, unit="USD")
+
+
+def test_blank_template_reads_back_once_filled():
+    from somp.modules.evaluation.enterprise_io import template_workbook
+
+    wb = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    ws = wb.active
+    amounts = dict(ROWS[1:])
+    by_code = {item_code(k): v for k, v in amounts.items()}
+    for row in ws.iter_rows(min_row=2):
+        row[1].value = by_code.get(row[0].value, 0)
+    buf = io.BytesIO()
+    wb.save(buf)
+    m = measure(read_statement(buf.getvalue(), "xlsx"))
+    assert m.service_input_ratio == pytest.approx(1 / 7) and m.service_value_added == 1_400

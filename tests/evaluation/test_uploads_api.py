@@ -147,6 +147,10 @@ def test_indicator_system_and_answers_through_excel(people):  # noqa: F811
 
 def test_financial_statement_upload_measures_and_refusals(people):  # noqa: F811
     a, b, ev_api = people["a"], people["b"], people["evaluator"]
+    r = a.get(f"{API}/financial-statements/template.xlsx")
+    assert (
+        r.status_code == 200 and openpyxl.load_workbook(io.BytesIO(r.content)).active["A2"].value == "product_revenue"
+    )
     r = a.post(f"{API}/financial-statements", data={"year": 2025}, files={"file": ("2025.csv", _csv(ROWS))})
     assert r.status_code == 201, r.text
     st = r.json()

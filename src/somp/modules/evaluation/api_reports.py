@@ -203,6 +203,15 @@ def upload_statement(
     return row
 
 
+@router.get("/evaluation/financial-statements/template.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}})  # fmt: skip
+def statement_template(c: Read):
+    """A blank statement workbook (every item with its Chinese and English name; fill ``amount``)."""
+    from somp.modules.evaluation.enterprise_io import template_workbook
+
+    return _download(template_workbook(), XLSX, "financial-statement-template.xlsx")
+
+
 @router.get("/evaluation/financial-statements", response_model=list[StatementRead])
 def list_statements(c: Read, year: OptYear = None):
     """Financial statements with their measures (the enterprise: its own; the evaluator: all)."""

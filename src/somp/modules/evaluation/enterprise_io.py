@@ -303,5 +303,23 @@ def template_rows() -> list[tuple[str, str, str, bool]]:
     return [(i.code, i.zh, i.en, i.required) for i in ITEMS]
 
 
+def template_workbook() -> bytes:
+    """A blank statement workbook: columns item (the code), amount (to fill), the Chinese and English
+    names and whether the item is required; :func:`read_statement` reads it back as filled."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "statement"
+    ws.append(["item", "amount", "项目", "name", "required"])
+    for i in ITEMS:
+        ws.append([i.code, None, i.zh, i.en, "yes" if i.required else ""])
+    for col, width in zip("ABCDE", (24, 14, 26, 44, 10), strict=True):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def labels(codes: Mapping[str, Any] | Iterable[str]) -> dict[str, dict[str, str]]:
     return {c: {"zh": BY_CODE[c].zh, "en": BY_CODE[c].en} for c in codes if c in BY_CODE}
