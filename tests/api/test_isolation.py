@@ -564,6 +564,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/invoices/{invoice_id}/transition": {"to_status": "void"},
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
     "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
+    "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
 }
 
 
@@ -596,6 +597,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/tenants/new": None,
         "/products/new": None,
         "/customers/new": None,
+        "/evaluation/yearly/statement": None,  # the caller's own year
     }
 
 

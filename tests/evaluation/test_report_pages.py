@@ -69,3 +69,41 @@ def test_report_pages_exports_and_yearly_data(app, db):
     assert reviewer.get(f"/evaluation/maturity/{eb}/report").status_code == 404  # a draft
     r = reviewer.get("/evaluation/yearly")
     assert r.status_code == 200 and "甲企业" in r.text and "乙企业" in r.text  # yearly data of every enterprise
+
+
+def test_evidence_and_statement_forms(app, db):
+    from tests.evaluation.test_uploads_api import PDF
+
+    a = make_tenant(db, name="丁企业")
+    service.ensure_builtin_systems(db)
+    with db.session(Scope.tenant(a.id)) as s:
+        sid = next(r.id for r in service.list_systems(db, s) if r.builtin)
+        eid = service.start_evaluation(db, s, EvaluationCreate(system_id=sid, year=2025), None).id
+        s.commit()
+    make_user(db, a, Role.tenant_admin, username="formadmin")
+    web = WebClient(app, "formadmin")
+    r = web.get(f"/evaluation/maturity/{eid}/evidence")
+    assert r.status_code == 200 and 'enctype="multipart/form-data"' in r.text and not RAW_KEY_RE.findall(r.text)
+    form = {"csrf_token": web.csrf, "indicator_code": "SO1.1"}
+    r = web.http.post(f"/evaluation/maturity/{eid}/evidence", data=form, files={"file": ("规划.pdf", PDF)})
+    assert r.status_code == 303
+    r = web.get(f"/evaluation/maturity/{eid}/evidence")
+    assert "已保存证明材料 规划.pdf" in r.text and "规划.pdf</a>" in r.text
+    fid = int(r.text.split('href="/evaluation/maturity/evidence/')[1].split('"')[0])
+    got = web.get(f"/evaluation/maturity/evidence/{fid}")
+    assert got.status_code == 200 and got.content == PDF and got.headers["content-disposition"].startswith("attachment")
+    r = web.http.post(f"/evaluation/maturity/{eid}/evidence", data=form, files={"file": ("x.pdf", b"<html>")})
+    assert r.status_code == 303 and "证明材料未保存" in web.get(f"/evaluation/maturity/{eid}/evidence").text
+    r = web.http.post(f"/evaluation/maturity/{eid}/evidence", data={"indicator_code": "SO1.1"},
+                      files={"file": ("a.pdf", PDF)})  # fmt: skip
+    assert r.status_code == 403  # no CSRF token
+
+    st = {"csrf_token": web.csrf, "year": "2025", "unit": "10k CNY"}
+    bad = _csv([("item", "amount"), ("nonsense", 1)])
+    r = web.http.post("/evaluation/yearly/statement", data=st, files={"file": ("s.csv", bad)})
+    assert r.status_code == 303
+    page = web.get("/evaluation/yearly").text
+    assert "财务报表未保存" in page and "row 2: unknown item" in page
+    r = web.http.post("/evaluation/yearly/statement", data=st, files={"file": ("报表.csv", _csv(ROWS))})
+    page = web.get("/evaluation/yearly").text
+    assert "已保存 2025 年财务报表" in page and "14.3%" in page

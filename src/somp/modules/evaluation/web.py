@@ -89,6 +89,7 @@ DETAIL = ENV.from_string("""{% extends "base.html" %}
   {{ t('evaluation.report.links') }}:
   <a href="/evaluation/maturity/{{ ev.id }}/report" id="report-link">{{ t('evaluation.report.html') }}</a>
   · <a href="/evaluation/maturity/{{ ev.id }}/report.pdf">{{ t('evaluation.report.pdf') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/evidence">{{ t('evaluation.evidence.title') }}</a>
   · <a href="/evaluation/maturity/{{ ev.id }}/report.xlsx">{{ t('evaluation.report.xlsx') }}</a></p>
 {% if indicators %}
 <div class="table-wrap">
