@@ -224,3 +224,17 @@ def test_the_evaluator_writes_none_of_an_enterprises_data(people):  # noqa: F811
     assert ev_api.post(f"{API}/sustainability", json={"year": 2025}).status_code == 403
     assert ev_api.post(f"{API}/systems/excel", files={"file": ("s.xlsx", b"x")}).status_code == 403
     assert ev_api.get(f"{API}/evidence/{fid}").status_code == 200  # reading a submitted evaluation's file
+
+
+def test_revenue_in_cny_from_the_statement_is_converted_to_10k_cny(people):  # noqa: F811
+    a = people["a"]
+    rows = [("item", "amount"), ("product_revenue", 80_000_000), ("service_revenue", 20_000_000),
+            ("materials", 50_000_000), ("energy", 5_000_000)]  # fmt: skip
+    r = a.post(f"{API}/financial-statements", data={"year": 2024, "unit": "CNY"}, files={"file": ("s.csv", _csv(rows))})
+    assert r.status_code == 201 and r.json()["unit"] == "CNY"
+    body = {"year": 2024, "figures": {"energy_tce": 500},
+            "activities": [{"name": "grid", "scope": 2, "quantity": 1000, "unit": "MWh", "factor": "g"}],
+            "factors": [{"key": "g", "value": 0.5, "unit": "tCO2/MWh"}]}  # fmt: skip
+    res = a.post(f"{API}/sustainability", json=body).json()["result"]
+    assert res["indicators"]["E2"]["value"] == pytest.approx(500 / 10_000)  # 100 M CNY = 10,000 x 10k CNY
+    assert res["indicators"]["E1"]["value"] == pytest.approx(500 / 10_000)
