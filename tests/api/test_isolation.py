@@ -649,10 +649,8 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
     make_user(db, None, Role.evaluator, username="webevaluator")
     web = WebClient(app, "webevaluator")
     for method, path in web_routes(app):
-        if (
-            method != "GET"
-            or path in ("/login", "/evaluation", "/terminology", "/")
-            or path.startswith("/evaluation/maturity")
+        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/") or path.startswith(
+            "/evaluation/maturity"
         ):
             continue
         r = web.get(_fill(path, b.ids))

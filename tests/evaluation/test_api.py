@@ -20,8 +20,6 @@ from tests.evaluation.test_mcda import HOUSE_CSV
 from tests.factories import make_customer, make_invoice, make_tenant, make_user
 
 API = "/api/v1/evaluation"
-
-
 @pytest.fixture
 def people(db, client_as):
     a, b = make_tenant(db, name="甲企业"), make_tenant(db, name="乙企业")
@@ -236,10 +234,8 @@ def test_regions_endpoint_with_posted_records_and_the_platform_enterprises(db, p
     from somp.modules.evaluation.models import EvaluationRecord
 
     stats = {"manufacturing_enterprises": 40}
-    regions = [
-        {"code": "320500", "name": "苏州市", "area_km2": 8657.3, "statistics": stats},
-        {"code": "320200", "name": "无锡市", "area_km2": 4627.5, "statistics": stats},
-    ]
+    regions = [{"code": "320500", "name": "苏州市", "area_km2": 8657.3, "statistics": stats},
+               {"code": "320200", "name": "无锡市", "area_km2": 4627.5, "statistics": stats}]
     s1, w1 = {"enterprise": "S1", "region": "320500"}, {"enterprise": "W1", "region": "320200"}
     records = [
         s1 | {"year": 2024, "maturity_level": 2, "revenue": 100, "service_revenue": 20},
@@ -264,20 +260,9 @@ def test_regions_endpoint_with_posted_records_and_the_platform_enterprises(db, p
     # the platform's enterprise (registered in 320500 by the factories) with a reviewed evaluation of 2025
     tid = people["tenant_a"].id
     with db.session(Scope.tenant(tid)) as s:
-        s.add(
-            EvaluationRecord(
-                tenant_id=tid,
-                system_id=_builtin_id(db),
-                system_code="x",
-                system_version="1",
-                content_hash="h",
-                period_start=dt.date(2025, 1, 1),
-                period_end=dt.date(2026, 1, 1),
-                status="reviewed",
-                level=4,
-                reviewed_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
-            )
-        )
+        s.add(EvaluationRecord(tenant_id=tid, system_id=_builtin_id(db), system_code="x", system_version="1",
+                               content_hash="h", period_start=dt.date(2025, 1, 1), period_end=dt.date(2026, 1, 1),
+                               status="reviewed", level=4, reviewed_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC)))
         s.commit()
     r = people["evaluator"].post(f"{API}/regions", json=body | {"include_platform": True})
     assert r.status_code == 200, r.text

@@ -44,10 +44,8 @@ def test_epa_natural_gas_example_with_three_gases_and_the_heating_value():
     N2O 0.001026 kg x GWP 265 = 0.27189 kg CO2e (IPCC AR5 100-year GWPs; not verified here: the Hub
     2022 copy found lists AR4's 25 and 298): 544.95477 kg CO2e. The Hub's own per-scf factors give the
     same gas masses to their printed precision."""
-    acts = [
-        Activity(f"boiler gas {g}", Scope.direct, 10_000, "scf", f"ng_{g}", "stationary combustion", HHV)
-        for g in ("co2", "ch4", "n2o")
-    ]
+    acts = [Activity(f"boiler gas {g}", Scope.direct, 10_000, "scf", f"ng_{g}", "stationary combustion", HHV)
+            for g in ("co2", "ch4", "n2o")]
     fp = footprint(acts, EPA_GAS)
     co2, ch4, n2o = fp.lines
     assert co2.quantity_in_factor_unit == pytest.approx(10.26)
@@ -87,12 +85,8 @@ def test_ipcc_default_natural_gas_factor_in_gj():
 
 
 def test_full_footprint_by_scope_category_and_intensity():
-    factors = [
-        CN_GRID,
-        IPCC_GAS,
-        EmissionFactor("steel", 2.0, "kgCO2e/kg", "supplier EPD"),
-        EmissionFactor("truck", 0.1, "kgCO2e/(t*km)", "logistics provider"),
-    ]
+    factors = [CN_GRID, IPCC_GAS, EmissionFactor("steel", 2.0, "kgCO2e/kg", "supplier EPD"),
+               EmissionFactor("truck", 0.1, "kgCO2e/(t*km)", "logistics provider")]
     acts = [
         Activity("furnace", Scope.direct, 1_000, "GJ", "ipcc_ng", "stationary combustion"),
         Activity("grid", Scope.energy, 2_000_000, "kWh", "cn_grid", "purchased electricity"),

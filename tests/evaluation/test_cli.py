@@ -113,17 +113,8 @@ def test_io_multi_region_xlsx_equals_pymrio_with_domestic_and_imported_split(tmp
     frame[("", "total output")] = mrio.x.to_numpy().ravel()
     path = tmp_path / "mrio.xlsx"
     frame.to_excel(path)
-    r = run(
-        "io",
-        str(path),
-        "--multi-region",
-        "--services",
-        "trade,transport",
-        "--manufacturing",
-        "manufactoring",
-        "--format",
-        "xlsx",
-    )
+    r = run("io", str(path), "--multi-region", "--services", "trade,transport", "--manufacturing", "manufactoring",
+            "--format", "xlsx")
     assert r.exit_code == 0, r.output
     out = one_json_line(r)
     assert out["regions"] == list(mrio.get_regions()) and len(out["service_inputs"]) == 6

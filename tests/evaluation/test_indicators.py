@@ -90,24 +90,11 @@ def test_default_maturity_system_covers_the_guide_and_gb_t_43880_4():
     ca = s.dimensions[1]
     assert [x.name.zh for x in ca.subdimensions] == ["服务创新能力", "服务运营能力", "服务支撑能力"]
     assert [x.name.en for x in ca.subdimensions] == [
-        "Service innovation capability",
-        "Service operation capability",
-        "Service support capability",
-    ]
+        "Service innovation capability", "Service operation capability", "Service support capability"]
     assert [lv.name.zh for lv in s.levels] == ["规划级", "规范级", "集成级", "优化级", "引领级"]
     computed = {i.source.function for i in s.indicators() if i.source.kind is SourceKind.computed}
-    assert (
-        {
-            "service_revenue_share",
-            "repurchase_rate",
-            "service_profit_margin",
-            "sla_attainment",
-            "connected_asset_share",
-            "predictive_work_order_share",
-        }
-        <= computed
-        <= set(PLATFORM_FUNCTIONS)
-    )
+    assert {"service_revenue_share", "repurchase_rate", "service_profit_margin", "sla_attainment",
+            "connected_asset_share", "predictive_work_order_share"} <= computed <= set(PLATFORM_FUNCTIONS)
     top = {c.target: c for c in s.levels[4].criteria}
     assert top["DR1.1"].min_value == 0.3 and "30%" in top["DR1.1"].note.zh
     share = s.indicator("DR1.1")
@@ -131,37 +118,22 @@ def test_yaml_round_trip_keeps_the_content_hash_and_edits_change_it():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (
-            lambda t: t.replace("function: service_revenue_share", "function: revenue_magic"),
-            "indicators[1](A2).source: Value error, unknown platform function 'revenue_magic'",
-        ),
-        (
-            lambda t: t.replace(
-                "source: {kind: computed, function: service_revenue_share}", "source: {kind: computed}"
-            ),
-            "(A2).source: Value error, a computed indicator names its platform function",
-        ),
-        (
-            lambda t: t.replace(
-                "{at: 0.1, score: 50}, {at: 0.3, score: 100}", "{at: 0.3, score: 50}, {at: 0.1, score: 100}"
-            ),
-            "(A2): Value error, threshold steps of a benefit indicator must be strictly increasing",
-        ),
+        (lambda t: t.replace("function: service_revenue_share", "function: revenue_magic"),
+         "indicators[1](A2).source: Value error, unknown platform function 'revenue_magic'"),
+        (lambda t: t.replace("source: {kind: computed, function: service_revenue_share}", "source: {kind: computed}"),
+         "(A2).source: Value error, a computed indicator names its platform function"),
+        (lambda t: t.replace("{at: 0.1, score: 50}, {at: 0.3, score: 100}",
+                             "{at: 0.3, score: 50}, {at: 0.1, score: 100}"),
+         "(A2): Value error, threshold steps of a benefit indicator must be strictly increasing"),
         (lambda t: t.replace("worst: 20, best: 0", "worst: 0, best: 20"), "contradicts direction cost"),
         (lambda t: t.replace("code: B1", "code: A1"), "codes must be unique"),
         (lambda t: t.replace("{target: B1, max_value: 10}", "{target: B9, max_value: 10}"), "unknown code 'B9'"),
-        (
-            lambda t: t.replace("score: 100}]", "score: 120}]"),
-            "indicators[1](A2).rule.steps[1].score: Input should be less than or equal to 100",
-        ),
-        (
-            lambda t: t.replace("weight: 3\n    subdimensions", "weight: -1\n    subdimensions"),
-            "dimensions[0](D).weight: Input should be greater than 0",
-        ),
-        (
-            lambda t: t.replace("unit: h", "unit: h\n            colour: red"),
-            "(B1).colour: Extra inputs are not permitted",
-        ),
+        (lambda t: t.replace("score: 100}]", "score: 120}]"),
+         "indicators[1](A2).rule.steps[1].score: Input should be less than or equal to 100"),
+        (lambda t: t.replace("weight: 3\n    subdimensions", "weight: -1\n    subdimensions"),
+         "dimensions[0](D).weight: Input should be greater than 0"),
+        (lambda t: t.replace("unit: h", "unit: h\n            colour: red"),
+         "(B1).colour: Extra inputs are not permitted"),
         (lambda t: t + "  - [", "not valid YAML"),
     ],
 )
@@ -222,8 +194,7 @@ def test_level_needs_its_criteria_and_every_lower_level():
     e0 = score(s, {"A1": 0, "A2": 0.35, "B1": 4})
     assert e0.level == 0
     assert [(c.level, c.target, c.status) for c in e0.criteria if c.status is not CriterionStatus.met] == [
-        (1, "A1", CriterionStatus.not_met)
-    ]
+        (1, "A1", CriterionStatus.not_met)]
     # B1 missing: coverage 3/4 (dimension D) < 0.8 and the B1 criterion cannot be checked
     e1 = score(s, {"A1": 2, "A2": 0.35})
     assert e1.level == 1

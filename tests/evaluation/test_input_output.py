@@ -122,8 +122,7 @@ def test_pymrio_test_system_value_added_does_not_balance_and_is_reported(mrio):
     gaps = {(i.region, i.sector): i for i in table.imbalances}
     assert all(i.side == "inputs" for i in table.imbalances) and len(gaps) > 30
     assert gaps[("reg1", "manufactoring")].accounted / gaps[("reg1", "manufactoring")].output == pytest.approx(
-        0.0148, abs=1e-4
-    )
+        0.0148, abs=1e-4)
     with pytest.raises(IOUnbalanced):
         analyse(table)
 
@@ -142,7 +141,9 @@ def test_multi_region_csv_and_excel_round_trip_equal_pymrio(mrio, tmp_path):
 
 
 def test_single_region_frame_with_blank_cells_and_reordered_columns():
-    frame = pd.DataFrame({"final": [350, 1700], "2": [500, 100], "1": [150, 200]}, index=["1", "2"])
+    frame = pd.DataFrame(
+        {"final": [350, 1700], "2": [500, 100], "1": [150, 200]}, index=["1", "2"]
+    )
     t = table_from_frame(frame)
     assert t.sectors == ("1", "2") and t.Z[0, 1] == 500 and t.value_added is None
     assert t.balances_checked == ()  # no value added, output from the row totals: nothing to check

@@ -35,16 +35,8 @@ from somp.modules.evaluation.mcda import (
 # Saaty, T. L. (1990). How to make a decision: the analytic hierarchy process. European Journal of
 # Operational Research 48, 9-26: the house-buying example, criteria matrix (table 2) and the comparison
 # of the three houses A, B, C on "size of house" and "yard space" (table 3).
-HOUSE_CRITERIA = (
-    "size",
-    "transportation",
-    "neighborhood",
-    "age",
-    "yard",
-    "modern facilities",
-    "condition",
-    "financing",
-)
+HOUSE_CRITERIA = ("size", "transportation", "neighborhood", "age", "yard", "modern facilities", "condition",
+                  "financing")
 HOUSE_CSV = """criterion,size,transportation,neighborhood,age,yard,modern facilities,condition,financing
 size,1,5,3,7,6,6,1/3,1/4
 transportation,1/5,1,1/3,5,3,3,1/5,1/7

@@ -27,28 +27,10 @@ SUZHOU = Region("320500", "苏州市", 8657.0, {"manufacturing_enterprises": 200
 
 def test_indicators_by_hand():
     recs = [
-        EnterpriseRecord(
-            "a",
-            "320500",
-            2024,
-            leading_brand=True,
-            maturity_level=4,
-            supplier_spend=100,
-            supplier_spend_local=60,
-            revenue=1000,
-            service_revenue=350,
-        ),
-        EnterpriseRecord(
-            "b",
-            "320500",
-            2024,
-            demonstration=True,
-            maturity_level=2,
-            supplier_spend=300,
-            supplier_spend_local=60,
-            revenue=500,
-            service_revenue=50,
-        ),
+        EnterpriseRecord("a", "320500", 2024, leading_brand=True, maturity_level=4, supplier_spend=100,
+                         supplier_spend_local=60, revenue=1000, service_revenue=350),
+        EnterpriseRecord("b", "320500", 2024, demonstration=True, maturity_level=2, supplier_spend=300,
+                         supplier_spend_local=60, revenue=500, service_revenue=50),
         EnterpriseRecord("c", "320500", 2024, maturity_level=None),
         EnterpriseRecord("d", "320500", 2024, som=False, supplier_spend=100, supplier_spend_local=0),
         EnterpriseRecord("e", "320500", 2023, leading_brand=True),  # another year
@@ -81,37 +63,20 @@ REGIONS = [
 
 def synthetic(seed: int, years=(2023, 2024)):
     rng = np.random.default_rng(seed)
-    regions = [
-        Region(
-            r.code,
-            r.name,
-            r.area_km2,
-            {f"manufacturing_enterprises@{y}": float(rng.integers(300, 900)) for y in years}
-            | {"service_platforms": float(rng.integers(5, 40))},
-        )
-        for r in REGIONS
-    ]
+    regions = [Region(r.code, r.name, r.area_km2, {f"manufacturing_enterprises@{y}": float(rng.integers(300, 900))
+                                                    for y in years} | {"service_platforms": float(rng.integers(5, 40))})
+               for r in REGIONS]
     recs = []
     for r in regions:
         for y in years:
             for k in range(int(rng.integers(8, 30))):
                 spend = float(rng.uniform(10, 100))
                 revenue = float(rng.uniform(100, 1000))
-                recs.append(
-                    EnterpriseRecord(
-                        f"{r.code}-{k}",
-                        r.code,
-                        y,
-                        som=bool(rng.random() < 0.8),
-                        leading_brand=bool(rng.random() < 0.15),
-                        demonstration=bool(rng.random() < 0.2),
-                        maturity_level=int(rng.integers(0, 6)),
-                        supplier_spend=spend,
-                        supplier_spend_local=spend * float(rng.uniform(0, 0.9)),
-                        revenue=revenue,
-                        service_revenue=revenue * float(rng.uniform(0, 0.5)),
-                    )
-                )
+                recs.append(EnterpriseRecord(
+                    f"{r.code}-{k}", r.code, y, som=bool(rng.random() < 0.8), leading_brand=bool(rng.random() < 0.15),
+                    demonstration=bool(rng.random() < 0.2), maturity_level=int(rng.integers(0, 6)),
+                    supplier_spend=spend, supplier_spend_local=spend * float(rng.uniform(0, 0.9)),
+                    revenue=revenue, service_revenue=revenue * float(rng.uniform(0, 0.5))))
     return regions, recs
 
 
@@ -134,31 +99,18 @@ def test_index_equals_scikit_criteria_weighted_sum_on_minmax_scaled_indicators(s
     # per-year ranks agree with scikit-criteria's ranking of that year's rows alone on the same scaled matrix
     for y in (2023, 2024):
         idx = [i for i, r in enumerate(rows) if r.year == y]
-        one = WeightedSumModel().evaluate(
-            mkdm(dm.matrix.to_numpy()[idx], [1] * len(INDICATORS), weights=global_weights())
-        )
+        one = WeightedSumModel().evaluate(mkdm(dm.matrix.to_numpy()[idx], [1] * len(INDICATORS),
+                                                weights=global_weights()))
         np.testing.assert_array_equal([rows[i].rank for i in idx], one.rank_)
 
 
 def test_missing_indicator_lowers_coverage_not_the_score():
     regions, recs = synthetic(3, years=(2024,))
     # 苏州 stops reporting supplier spend: its ecosystem score rests on the other two indicators
-    recs = [
-        EnterpriseRecord(
-            r.enterprise,
-            r.region,
-            r.year,
-            r.som,
-            r.leading_brand,
-            r.demonstration,
-            r.maturity_level,
-            None if r.region == "320500" else r.supplier_spend,
-            None if r.region == "320500" else r.supplier_spend_local,
-            r.revenue,
-            r.service_revenue,
-        )
-        for r in recs
-    ]
+    recs = [EnterpriseRecord(r.enterprise, r.region, r.year, r.som, r.leading_brand, r.demonstration,
+                             r.maturity_level, None if r.region == "320500" else r.supplier_spend,
+                             None if r.region == "320500" else r.supplier_spend_local, r.revenue, r.service_revenue)
+            for r in recs]
     ev = evaluate_regions(regions, recs, [2024])
     sz = ev.get("320500", 2024)
     assert sz.indicators["local_collaboration_rate"].value is None
@@ -191,9 +143,8 @@ def test_invalid_inputs():
         evaluate_regions([SUZHOU], [EnterpriseRecord("a", "440300", 2024)], [2024])
     assert e.value.code == "unknown_region"
     with pytest.raises(RegionalInvalid) as e:
-        regional_indicators(
-            SUZHOU, [EnterpriseRecord("a", "320500", 2024, supplier_spend=10, supplier_spend_local=20)], 2024
-        )
+        regional_indicators(SUZHOU, [EnterpriseRecord("a", "320500", 2024, supplier_spend=10,
+                                                      supplier_spend_local=20)], 2024)
     assert e.value.code == "bad_spend"
     with pytest.raises(RegionalInvalid):
         regional_indicators(Region("320500", "x", 0.0), [], 2024)

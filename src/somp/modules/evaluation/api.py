@@ -254,11 +254,8 @@ def carbon(data: CarbonIn, c: Read):
              for a in data.activities],
             [EmissionFactor(f.key, f.value, f.unit, f.source, f.gas, f.gwp) for f in data.factors],
         )  # fmt: skip
-        intensity = (
-            None
-            if data.intensity_denominator is None
-            else fp.intensity(data.intensity_denominator, data.intensity_unit)
-        )
+        intensity = None if data.intensity_denominator is None else fp.intensity(data.intensity_denominator,
+                                                                                 data.intensity_unit)
     except CarbonInvalid as e:
         raise ValidationFailed(str(e), [FE("activities", str(e), e.code, params=e.params or None)]) from None
     return {
@@ -309,9 +306,8 @@ def regions(data: RegionsIn, c: Read):
         "year_over_year": changes,
         "records": len(records),
         "dimensions": rg.DIMENSIONS,
-        "indicators": {
-            k: {"dimension": d, "weight": w, "zh": zh, "en": en} for k, (d, w, zh, en) in rg.INDICATORS.items()
-        },
+        "indicators": {k: {"dimension": d, "weight": w, "zh": zh, "en": en}
+                       for k, (d, w, zh, en) in rg.INDICATORS.items()},
     }
 
 

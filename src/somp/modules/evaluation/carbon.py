@@ -65,14 +65,8 @@ def parse_unit(text: str) -> pint.Unit:
     cleaned = _CUBIC.sub(r"m**\1", _GAS_TAG.sub(" ", text)).strip()
     try:
         return registry().parse_units(cleaned)
-    except (
-        pint.errors.UndefinedUnitError,
-        pint.errors.DefinitionSyntaxError,
-        AttributeError,
-        TypeError,
-        ValueError,
-        SyntaxError,
-    ) as e:
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError,
+            ValueError, SyntaxError) as e:
         raise CarbonInvalid(f"unknown unit {text!r}", "unknown_unit", {"unit": text}) from e
 
 
@@ -96,11 +90,8 @@ class EmissionFactor:
         unit = parse_unit(self.unit)
         numerator = parse_unit(self.unit.split("/", 1)[0])
         if u.Quantity(1, numerator).dimensionality != u.Quantity(1, "kg").dimensionality:
-            raise CarbonInvalid(
-                f"factor {self.key!r}: unit {self.unit!r} is not a mass per activity unit",
-                "bad_factor_unit",
-                {"factor": self.key, "unit": self.unit},
-            )
+            raise CarbonInvalid(f"factor {self.key!r}: unit {self.unit!r} is not a mass per activity unit",
+                                "bad_factor_unit", {"factor": self.key, "unit": self.unit})
         # the activity unit is what remains of the factor's unit once its mass is divided out
         per_one = (u.Quantity(1, numerator) / u.Quantity(1, unit)).to_reduced_units()
         denominator = per_one.units
@@ -155,24 +146,17 @@ class Footprint:
 def _line(act: Activity, factors: Mapping[str, EmissionFactor]) -> LineResult:
     u = registry()
     if act.factor not in factors:
-        raise CarbonInvalid(
-            f"activity {act.name!r} names unknown emission factor {act.factor!r}",
-            "unknown_factor",
-            {"activity": act.name, "factor": act.factor},
-        )
+        raise CarbonInvalid(f"activity {act.name!r} names unknown emission factor {act.factor!r}", "unknown_factor",
+                            {"activity": act.name, "factor": act.factor})
     f = factors[act.factor]
     if act.quantity < 0 or f.value < 0:
-        raise CarbonInvalid(
-            f"activity {act.name!r}: quantities and factors must be non-negative", "negative", {"activity": act.name}
-        )
+        raise CarbonInvalid(f"activity {act.name!r}: quantities and factors must be non-negative", "negative",
+                            {"activity": act.name})
     if f.gas not in GASES:
         raise CarbonInvalid(f"factor {f.key!r}: unknown gas {f.gas!r} ({', '.join(GASES)})", "unknown_gas")
     if f.gas not in ("CO2e", "CO2") and f.gwp is None:
-        raise CarbonInvalid(
-            f"factor {f.key!r} is for {f.gas}: give its GWP to convert to CO2e",
-            "gwp_missing",
-            {"factor": f.key, "gas": f.gas},
-        )
+        raise CarbonInvalid(f"factor {f.key!r} is for {f.gas}: give its GWP to convert to CO2e", "gwp_missing",
+                            {"factor": f.key, "gas": f.gas})
     per, denominator = f.mass_and_denominator()
     q = u.Quantity(act.quantity, parse_unit(act.unit))
     if act.conversion is not None:
@@ -183,26 +167,17 @@ def _line(act: Activity, factors: Mapping[str, EmissionFactor]) -> LineResult:
         raise CarbonInvalid(
             f"activity {act.name!r} is in {act.unit} but factor {f.key!r} is per {denominator:~}: the units are "
             f"not compatible" + ("" if act.conversion else " (give a conversion, e.g. the fuel's heating value)"),
-            "incompatible_units",
-            {"activity": act.name, "unit": act.unit, "factor": f.key, "factor_unit": f.unit},
+            "incompatible_units", {"activity": act.name, "unit": act.unit, "factor": f.key,
+                                   "factor_unit": f.unit},
         ) from e
     mass = amount.magnitude * per.to("kg").magnitude
     gwp = 1.0 if f.gas in ("CO2e", "CO2") else float(f.gwp)
-    return LineResult(
-        act.name,
-        Scope(act.scope),
-        act.category,
-        float(amount.magnitude),
-        f"{denominator:~}",
-        f.gas,
-        float(mass),
-        float(mass) * gwp / 1000.0,
-    )
+    return LineResult(act.name, Scope(act.scope), act.category, float(amount.magnitude), f"{denominator:~}", f.gas,
+                      float(mass), float(mass) * gwp / 1000.0)
 
 
-def footprint(
-    activities: Sequence[Activity], factors: Sequence[EmissionFactor] | Mapping[str, EmissionFactor]
-) -> Footprint:
+def footprint(activities: Sequence[Activity], factors: Sequence[EmissionFactor] | Mapping[str, EmissionFactor]
+              ) -> Footprint:
     """The scope 1/2/3 footprint of ``activities`` with the user's ``factors`` (t CO2e)."""
     table = dict(factors) if isinstance(factors, Mapping) else {f.key: f for f in factors}
     if not isinstance(factors, Mapping) and len(table) != len(factors):

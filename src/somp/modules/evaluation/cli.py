@@ -21,9 +21,8 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(
-    help="statistical evaluation (统计评价): AHP weights, input-output tables, indicator systems", no_args_is_help=True
-)
+app = typer.Typer(help="statistical evaluation (统计评价): AHP weights, input-output tables, indicator systems",
+                  no_args_is_help=True)
 system_app = typer.Typer(help="indicator systems (指标体系): validate or show a YAML file", no_args_is_help=True)
 app.add_typer(system_app, name="system")
 
@@ -121,11 +120,9 @@ def _ahp_table(result, refused: bool, max_cr: float) -> None:  # noqa: ANN001
     con.print(f"λmax = {result.lambda_max:.4f}   CI = {result.ci:.4f}   RI = {result.ri:.2f}   CR = {result.cr:.4f}")
     pair = result.most_inconsistent
     if refused and pair is not None:
-        con.print(
-            f"[red]拒绝 refused:[/red] 一致性比率 CR {result.cr:.3f} > {max_cr:g} (consistency ratio); "
-            f"最不一致的判断 most inconsistent judgement: {pair.row} vs {pair.column} = {pair.judgement:.4g}, "
-            f"其他判断隐含 the others imply ≈ {pair.implied:.3g}"
-        )
+        con.print(f"[red]拒绝 refused:[/red] 一致性比率 CR {result.cr:.3f} > {max_cr:g} (consistency ratio); "
+                  f"最不一致的判断 most inconsistent judgement: {pair.row} vs {pair.column} = {pair.judgement:.4g}, "
+                  f"其他判断隐含 the others imply ≈ {pair.implied:.3g}")
     else:
         con.print(f"[green]一致性可接受 consistent[/green] (CR ≤ {max_cr:g})")
 
@@ -178,13 +175,8 @@ def io_command(
     if not file.is_file():
         raise _fail(f"no such file: {file}")
     try:
-        table = read_io_table(
-            file,
-            multi_region=multi_region,
-            sheet=int(sheet) if sheet.isdigit() else sheet,
-            rtol=rtol,
-            fmt=fmt.lower() if fmt else None,
-        )
+        table = read_io_table(file, multi_region=multi_region, sheet=int(sheet) if sheet.isdigit() else sheet,
+                              rtol=rtol, fmt=fmt.lower() if fmt else None)
     except IOInvalid as e:
         raise _fail(str(e)) from None
     except (OSError, ValueError) as e:
@@ -231,14 +223,8 @@ def _io_tables(out: dict[str, Any], multi: bool) -> None:
             t.add_column(c, justify="right" if c[0] in "总核差" else "left")
         for i in out["imbalances"]:
             gap = i["relative_gap"]
-            t.add_row(
-                i["region"],
-                i["sector"],
-                "投入 inputs" if i["side"] == "inputs" else "使用 uses",
-                f"{i['output']:,.2f}",
-                f"{i['accounted']:,.2f}",
-                "∞" if gap is None else f"{gap:+.2%}",
-            )
+            t.add_row(i["region"], i["sector"], "投入 inputs" if i["side"] == "inputs" else "使用 uses",
+                      f"{i['output']:,.2f}", f"{i['accounted']:,.2f}", "∞" if gap is None else f"{gap:+.2%}")
         con.print(t)
     else:
         con.print("[green]平衡 balanced[/green]")
@@ -260,9 +246,8 @@ def _io_tables(out: dict[str, Any], multi: bool) -> None:
     for s in out["service_inputs"]:
         row = ([s["region"]] if multi else []) + [s["sector"], f"{s['direct']:.6f}", f"{s['complete']:.6f}"]
         if multi:
-            row += [
-                f"{s[k]:.6f}" for k in ("direct_domestic", "direct_imported", "complete_domestic", "complete_imported")
-            ]
+            row += [f"{s[k]:.6f}" for k in ("direct_domestic", "direct_imported", "complete_domestic",
+                                             "complete_imported")]
         t.add_row(*row)
     con.print(t)
 
@@ -330,9 +315,8 @@ _SOURCE_LABEL = {"questionnaire": "问卷 questionnaire", "uploaded": "填报 up
 
 @system_app.command("show")
 def system_show(
-    file: Annotated[
-        Path | None, typer.Argument(help="indicator system YAML (default: the built-in maturity system)")
-    ] = None,
+    file: Annotated[Path | None, typer.Argument(help="indicator system YAML (default: the built-in maturity system)")]
+    = None,
     as_json: AsJson = None,
 ) -> None:
     """Show a system's tree (dimension > sub-dimension > indicator) with sources, rules and global
@@ -343,73 +327,32 @@ def system_show(
     gw = global_weights(system)
     if _want_json(as_json):
         tree = [
-            {
-                "code": d.code,
-                "name": d.name.model_dump(),
-                "weight": d.weight,
-                "subdimensions": [
-                    {
-                        "code": s.code,
-                        "name": s.name.model_dump(),
-                        "weight": s.weight,
-                        "indicators": [
-                            {
-                                "code": i.code,
-                                "name": i.name.model_dump(),
-                                "unit": i.unit,
-                                "direction": i.direction.value,
-                                "source": i.source.kind.value,
-                                "function": i.source.function,
-                                "rule": i.rule.kind,
-                                "weight": i.weight,
-                                "global_weight": gw[i.code],
-                            }
-                            for i in s.indicators
-                        ],
-                    }
-                    for s in d.subdimensions
-                ],
-            }
+            {"code": d.code, "name": d.name.model_dump(), "weight": d.weight, "subdimensions": [
+                {"code": s.code, "name": s.name.model_dump(), "weight": s.weight, "indicators": [
+                    {"code": i.code, "name": i.name.model_dump(), "unit": i.unit, "direction": i.direction.value,
+                     "source": i.source.kind.value, "function": i.source.function, "rule": i.rule.kind,
+                     "weight": i.weight, "global_weight": gw[i.code]}
+                    for i in s.indicators]}
+                for s in d.subdimensions]}
             for d in system.dimensions
         ]
-        levels = [
-            {
-                "level": lv.level,
-                "name": lv.name.model_dump(),
-                "min_coverage": lv.min_coverage,
-                "criteria": [c.model_dump(exclude_none=True) for c in lv.criteria],
-            }
-            for lv in system.levels
-        ]
+        levels = [{"level": lv.level, "name": lv.name.model_dump(), "min_coverage": lv.min_coverage,
+                   "criteria": [c.model_dump(exclude_none=True) for c in lv.criteria]} for lv in system.levels]
         _emit(_summary(system) | {"tree": tree, "maturity_levels": levels})
         return
     from rich.table import Table
 
     con = _console()
     t = Table(title=f"{system.name.zh} {system.name.en} · {system.code} {system.version} · {system.content_hash}")
-    for c in (
-        "维度 dimension",
-        "子维度 sub-dimension",
-        "指标 indicator",
-        "单位 unit",
-        "来源 source",
-        "规则 rule",
-        "全局权重 weight",
-    ):
+    for c in ("维度 dimension", "子维度 sub-dimension", "指标 indicator", "单位 unit", "来源 source",
+              "规则 rule", "全局权重 weight"):
         t.add_column(c, justify="right" if c.startswith("全局") else "left")
     for d in system.dimensions:
         for s in d.subdimensions:
             for i in s.indicators:
                 src = _SOURCE_LABEL[i.source.kind.value] + (f" ({i.source.function})" if i.source.function else "")
-                t.add_row(
-                    f"{d.code} {d.name.zh} {d.name.en}",
-                    f"{s.code} {s.name.zh} {s.name.en}",
-                    f"{i.code} {i.name.zh} {i.name.en}",
-                    i.unit,
-                    src,
-                    i.rule.kind,
-                    f"{gw[i.code]:.4f}",
-                )
+                t.add_row(f"{d.code} {d.name.zh} {d.name.en}", f"{s.code} {s.name.zh} {s.name.en}",
+                          f"{i.code} {i.name.zh} {i.name.en}", i.unit, src, i.rule.kind, f"{gw[i.code]:.4f}")
     con.print(t)
     if system.levels:
         lt = Table(title="成熟度等级 maturity levels")
@@ -417,12 +360,8 @@ def system_show(
             lt.add_column(c)
         for lv in system.levels:
             crit = "; ".join(
-                f"{c.target} "
-                + " ".join(
-                    f"{k}={v:g}"
-                    for k, v in c.model_dump(exclude_none=True).items()
-                    if k in ("min_value", "max_value", "min_score")
-                )
+                f"{c.target} " + " ".join(f"{k}={v:g}" for k, v in c.model_dump(exclude_none=True).items()
+                                          if k in ("min_value", "max_value", "min_score"))
                 for c in lv.criteria
             )
             lt.add_row(str(lv.level), f"{lv.name.zh} {lv.name.en}", f"{lv.min_coverage:.0%}", crit)
@@ -432,9 +371,8 @@ def system_show(
 @system_app.command("export")
 def system_export(
     out: Annotated[Path, typer.Argument(help="the file to write: .xlsx (Excel) or .yaml")],
-    file: Annotated[
-        Path | None, typer.Option("--from", help="the system to export (default: the built-in one)")
-    ] = None,
+    file: Annotated[Path | None, typer.Option("--from", help="the system to export (default: the built-in one)")]
+    = None,
 ) -> None:
     """Write an indicator system as an Excel workbook (sheets system, indicators, levels; edit and
     read it back with validate/show or the API) or as YAML. Prints one JSON line with its hash."""

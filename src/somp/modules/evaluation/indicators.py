@@ -156,10 +156,8 @@ class Indicator(_Model):
             ats = [s.at for s in r.steps]
             want = sorted(ats) if self.direction is Direction.benefit else sorted(ats, reverse=True)
             if ats != want or len(set(ats)) != len(ats):
-                raise ValueError(
-                    f"threshold steps of a {self.direction.value} indicator must be strictly "
-                    f"{'increasing' if self.direction is Direction.benefit else 'decreasing'}"
-                )
+                raise ValueError(f"threshold steps of a {self.direction.value} indicator must be strictly "
+                                 f"{'increasing' if self.direction is Direction.benefit else 'decreasing'}")
         if isinstance(r, LinearRule) and (r.best > r.worst) != (self.direction is Direction.benefit):
             raise ValueError(f"linear band best={r.best} worst={r.worst} contradicts direction {self.direction.value}")
         if isinstance(r, LevelRule) and self.direction is not Direction.benefit:
@@ -490,9 +488,8 @@ def score(system: IndicatorSystem, values: Mapping[str, float | None]) -> Evalua
                     res = IndicatorResult(ind.code, Status.missing, None, None, ind.source.kind, gw, "no value")
                 else:
                     try:
-                        res = IndicatorResult(
-                            ind.code, Status.scored, float(raw), score_value(ind, raw), ind.source.kind, gw
-                        )
+                        res = IndicatorResult(ind.code, Status.scored, float(raw), score_value(ind, raw),
+                                              ind.source.kind, gw)
                     except (TypeError, ValueError) as e:
                         res = IndicatorResult(ind.code, Status.invalid, None, None, ind.source.kind, gw, str(e))
                 inds[ind.code] = res
@@ -515,14 +512,10 @@ def score(system: IndicatorSystem, values: Mapping[str, float | None]) -> Evalua
     return Evaluation(system.code, system.version, system.content_hash, total, dims, subs, inds, level, crit)
 
 
-def _check(
-    c: Criterion, level: int, nodes: Mapping[str, NodeResult], inds: Mapping[str, IndicatorResult], total: NodeResult
-) -> CriterionResult:
-    req = {
-        k: v
-        for k, v in (("min_value", c.min_value), ("max_value", c.max_value), ("min_score", c.min_score))
-        if v is not None
-    }
+def _check(c: Criterion, level: int, nodes: Mapping[str, NodeResult], inds: Mapping[str, IndicatorResult],
+           total: NodeResult) -> CriterionResult:
+    req = {k: v for k, v in (("min_value", c.min_value), ("max_value", c.max_value), ("min_score", c.min_score))
+           if v is not None}
     if c.target in inds:
         r = inds[c.target]
         if r.status is not Status.scored:
@@ -534,13 +527,8 @@ def _check(
             checks.append(r.value <= c.max_value)
         if c.min_score is not None:
             checks.append(r.score >= c.min_score)
-        return CriterionResult(
-            level,
-            c.target,
-            CriterionStatus.met if all(checks) else CriterionStatus.not_met,
-            r.value if c.min_score is None else r.score,
-            req,
-        )
+        return CriterionResult(level, c.target, CriterionStatus.met if all(checks) else CriterionStatus.not_met,
+                               r.value if c.min_score is None else r.score, req)
     node = total if c.target == "total" else nodes[c.target]
     if node.score is None:
         return CriterionResult(level, c.target, CriterionStatus.missing, None, req)
@@ -548,9 +536,8 @@ def _check(
     return CriterionResult(level, c.target, CriterionStatus.met if ok else CriterionStatus.not_met, node.score, req)
 
 
-def _maturity(
-    system: IndicatorSystem, total: NodeResult, nodes: Mapping[str, NodeResult], inds: Mapping[str, IndicatorResult]
-) -> tuple[int, list[CriterionResult]]:
+def _maturity(system: IndicatorSystem, total: NodeResult, nodes: Mapping[str, NodeResult],
+              inds: Mapping[str, IndicatorResult]) -> tuple[int, list[CriterionResult]]:
     reached = 0
     results: list[CriterionResult] = []
     for lv in system.levels:

@@ -59,27 +59,17 @@ class Imbalance:
         return (self.accounted - self.output) / self.output if self.output else float("inf")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "sector": self.sector,
-            "side": self.side,
-            "output": self.output,
-            "accounted": self.accounted,
-            "relative_gap": self.relative_gap,
-        }
+        return {"region": self.region, "sector": self.sector, "side": self.side, "output": self.output,
+                "accounted": self.accounted, "relative_gap": self.relative_gap}
 
 
 class IOUnbalanced(IOInvalid):
     def __init__(self, imbalances: Sequence[Imbalance], rtol: float) -> None:
-        first = ", ".join(
-            f"{i.region + '/' if i.region else ''}{i.sector} ({i.side} {i.relative_gap:+.2%})" for i in imbalances[:5]
-        )
+        first = ", ".join(f"{i.region + '/' if i.region else ''}{i.sector} ({i.side} {i.relative_gap:+.2%})"
+                          for i in imbalances[:5])
         more = f" and {len(imbalances) - 5} more" if len(imbalances) > 5 else ""
-        super().__init__(
-            f"input-output table is not balanced within {rtol:g}: {first}{more}",
-            "unbalanced",
-            {"imbalances": [i.to_dict() for i in imbalances], "rtol": rtol},
-        )
+        super().__init__(f"input-output table is not balanced within {rtol:g}: {first}{more}", "unbalanced",
+                         {"imbalances": [i.to_dict() for i in imbalances], "rtol": rtol})
         self.imbalances = list(imbalances)
 
 
@@ -130,9 +120,8 @@ def make_table(
     n = len(regions) * len(sectors)
     z = np.asarray(Z, dtype=float)
     if z.shape != (n, n):
-        raise IOInvalid(
-            f"Z must be {n} x {n} ({len(regions)} regions x {len(sectors)} sectors), got {z.shape}", "bad_shape"
-        )
+        raise IOInvalid(f"Z must be {n} x {n} ({len(regions)} regions x {len(sectors)} sectors), got {z.shape}",
+                        "bad_shape")
     y = np.asarray(final_demand, dtype=float)
     y = y.reshape(n, -1) if y.ndim == 1 else y
     if y.shape[0] != n:
@@ -141,18 +130,14 @@ def make_table(
     v = None if value_added is None else np.atleast_2d(np.asarray(value_added, dtype=float))
     if v is not None and v.shape[1] != n:
         raise IOInvalid(f"value added must have {n} columns, got {v.shape[1]}", "bad_shape")
-    va_labels = (
-        ()
-        if v is None
-        else (tuple(value_added_labels) if value_added_labels else tuple(f"V{k + 1}" for k in range(v.shape[0])))
-    )
+    va_labels = () if v is None else (tuple(value_added_labels) if value_added_labels
+                                      else tuple(f"V{k + 1}" for k in range(v.shape[0])))
     uses = z.sum(axis=1) + y.sum(axis=1)
     x = uses if output is None else np.asarray(output, dtype=float).reshape(-1)
     if x.shape != (n,):
         raise IOInvalid(f"total output must have {n} values, got {x.shape}", "bad_shape")
-    for name, arr in (("Z", z), ("final demand", y), ("total output", x)) + (
-        (("value added", v),) if v is not None else ()
-    ):
+    for name, arr in (("Z", z), ("final demand", y), ("total output", x)) + ((("value added", v),) if v is not None
+                                                                              else ()):
         if not np.isfinite(arr).all():
             raise IOInvalid(f"{name} has missing or infinite cells", "not_finite")
     if (z < 0).any() or (x < 0).any():
@@ -202,11 +187,8 @@ def analyse(table: IOTable, *, allow_unbalanced: bool = False) -> IOAnalysis:
     lowest = np.nan if leontief is None else leontief.min()  # NaN if any entry is NaN
     if not np.isfinite(lowest) or lowest < -1e-9:
         heavy = [table.labels[j] for j in np.argsort(-a.sum(axis=0))[:5]]
-        raise IOInvalid(
-            f"the table is not productive (I - A has no non-negative inverse); the sectors with the "
-            f"largest intermediate input shares are {heavy}",
-            "not_productive",
-        )
+        raise IOInvalid(f"the table is not productive (I - A has no non-negative inverse); the sectors with the "
+                        f"largest intermediate input shares are {heavy}", "not_productive")
     complete = leontief.copy()
     complete[np.diag_indices(n)] -= 1.0
     return IOAnalysis(table, a, leontief, complete)
@@ -228,15 +210,11 @@ class ServiceInput:
     complete_imported: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = {
-            k: getattr(self, k)
-            for k in ("region", "sector", "direct", "complete", "direct_by_service", "complete_by_service")
-        }
+        d = {k: getattr(self, k) for k in ("region", "sector", "direct", "complete", "direct_by_service",
+                                          "complete_by_service")}
         if self.direct_domestic is not None:
-            d |= {
-                k: getattr(self, k)
-                for k in ("direct_domestic", "direct_imported", "complete_domestic", "complete_imported")
-            }
+            d |= {k: getattr(self, k) for k in ("direct_domestic", "direct_imported", "complete_domestic",
+                                               "complete_imported")}
         return d
 
 
@@ -247,9 +225,8 @@ def service_inputs(analysis: IOAnalysis, services: Sequence[str], manufacturing:
     t = analysis.table
     unknown = [c for c in (*services, *manufacturing) if c not in t.sectors]
     if unknown:
-        raise IOInvalid(
-            f"unknown sector codes {unknown}; the table has {list(t.sectors)}", "unknown_sector", {"codes": unknown}
-        )
+        raise IOInvalid(f"unknown sector codes {unknown}; the table has {list(t.sectors)}", "unknown_sector",
+                        {"codes": unknown})
     if not services or not manufacturing:
         raise IOInvalid("name at least one service and one manufacturing sector", "no_sectors")
     ns, nr = len(t.sectors), len(t.regions)
@@ -266,22 +243,12 @@ def service_inputs(analysis: IOAnalysis, services: Sequence[str], manufacturing:
     for k, j in enumerate(cols):
         r_pos = j // ns
         direct, complete = float(d_by[:, k].sum()), float(c_by[:, k].sum())
-        item = ServiceInput(
-            t.regions[r_pos],
-            t.sectors[j % ns],
-            direct,
-            complete,
-            dict(zip(services, d_by[:, k].tolist(), strict=True)),
-            dict(zip(services, c_by[:, k].tolist(), strict=True)),
-        )
+        item = ServiceInput(t.regions[r_pos], t.sectors[j % ns], direct, complete,
+                            dict(zip(services, d_by[:, k].tolist(), strict=True)),
+                            dict(zip(services, c_by[:, k].tolist(), strict=True)))
         if t.multi_region:
             dd, cd = float(d_reg[r_pos, k]), float(c_reg[r_pos, k])
-            item = replace(
-                item,
-                direct_domestic=dd,
-                direct_imported=direct - dd,
-                complete_domestic=cd,
-                complete_imported=complete - cd,
-            )
+            item = replace(item, direct_domestic=dd, direct_imported=direct - dd, complete_domestic=cd,
+                           complete_imported=complete - cd)
         out.append(item)
     return out

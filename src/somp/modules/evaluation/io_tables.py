@@ -26,18 +26,8 @@ import pandas as pd
 
 from somp.modules.evaluation.input_output import DEFAULT_RTOL, IOInvalid, IOTable, make_table
 
-TOTAL_NAMES = {
-    "total",
-    "total output",
-    "total input",
-    "total inputs",
-    "total outputs",
-    "x",
-    "总产出",
-    "总投入",
-    "合计",
-    "总计",
-}
+TOTAL_NAMES = {"total", "total output", "total input", "total inputs", "total outputs", "x", "总产出", "总投入",
+               "合计", "总计"}
 
 
 def _clean(label: Any) -> str:
@@ -126,15 +116,9 @@ def read_io_table(
         else:
             raw = source.read()
             text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        frame = pd.read_csv(
-            io.StringIO(text),
-            header=header,
-            index_col=index_col,
-            thousands=",",
-            keep_default_na=False,
-            na_values=[""],  # only a blank cell is empty: "n/a" is an error
-            skip_blank_lines=True,
-        )
+        frame = pd.read_csv(io.StringIO(text), header=header, index_col=index_col, thousands=",",
+                            keep_default_na=False, na_values=[""],  # only a blank cell is empty: "n/a" is an error
+                            skip_blank_lines=True)
     elif fmt in ("xlsx", "xlsm"):
         frame = pd.read_excel(source, sheet_name=sheet, header=header, index_col=index_col, engine="openpyxl")
     else:

@@ -141,14 +141,8 @@ class AhpInconsistent(McdaInvalid):
             f"most inconsistent judgement: {pair.row} vs {pair.column} = {pair.judgement:.4g}, "
             f"the other judgements imply about {pair.implied:.3g}",
             "ahp_inconsistent",
-            {
-                "cr": result.cr,
-                "max_cr": max_cr,
-                "row": pair.row,
-                "column": pair.column,
-                "judgement": pair.judgement,
-                "implied": pair.implied,
-            },
+            {"cr": result.cr, "max_cr": max_cr, "row": pair.row, "column": pair.column,
+             "judgement": pair.judgement, "implied": pair.implied},
         )
         self.result = result
         self.cr = result.cr
@@ -162,42 +156,32 @@ def validate_pairwise(matrix: Any, criteria: Sequence[str] | None = None) -> tup
     """
     a = np.asarray(matrix, dtype=float)
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
-        raise McdaInvalid(
-            f"pairwise matrix must be square and non-empty, got shape {a.shape}", "not_square", {"shape": list(a.shape)}
-        )
+        raise McdaInvalid(f"pairwise matrix must be square and non-empty, got shape {a.shape}", "not_square",
+                          {"shape": list(a.shape)})
     n = a.shape[0]
     names = tuple(criteria) if criteria is not None else tuple(f"C{i + 1}" for i in range(n))
     if len(names) != n or len(set(names)) != n:
         raise McdaInvalid(f"need {n} distinct criterion names, got {list(names)}", "bad_names")
     if n > max(SAATY_RI):
-        raise McdaInvalid(
-            f"at most {max(SAATY_RI)} criteria per pairwise matrix (Saaty's random index), got {n}; "
-            "split them into a hierarchy",
-            "too_many_criteria",
-            {"n": n},
-        )
+        raise McdaInvalid(f"at most {max(SAATY_RI)} criteria per pairwise matrix (Saaty's random index), got {n}; "
+                          "split them into a hierarchy", "too_many_criteria", {"n": n})
     bad = np.argwhere(~np.isfinite(a) | (a <= 0))
     if bad.size:
         i, j = bad[0]
-        raise McdaInvalid(
-            f"judgement {names[i]} vs {names[j]} must be a positive number, got {a[i, j]}",
-            "not_positive",
-            {"row": names[i], "column": names[j]},
-        )
+        raise McdaInvalid(f"judgement {names[i]} vs {names[j]} must be a positive number, got {a[i, j]}",
+                          "not_positive", {"row": names[i], "column": names[j]})
     off = np.argwhere(~np.isclose(np.diag(a), 1.0))
     if off.size:
         i = off[0][0]
-        raise McdaInvalid(
-            f"diagonal {names[i]} vs {names[i]} must be 1, got {a[i, i]}", "diagonal_not_one", {"row": names[i]}
-        )
+        raise McdaInvalid(f"diagonal {names[i]} vs {names[i]} must be 1, got {a[i, i]}", "diagonal_not_one",
+                          {"row": names[i]})
     nonrec = np.argwhere(np.triu(~np.isclose(a * a.T, 1.0, rtol=RECIPROCAL_RTOL, atol=0), 1))
     if nonrec.size:
         i, j = nonrec[0]
         raise McdaInvalid(
             f"matrix is not reciprocal: {names[i]} vs {names[j]} = {a[i, j]:.4g} but {names[j]} vs {names[i]} = "
             f"{a[j, i]:.4g} (expected {1 / a[i, j]:.4g})",
-            "not_reciprocal",
-            {"row": names[i], "column": names[j]},
+            "not_reciprocal", {"row": names[i], "column": names[j]},
         )
     return a, names
 
@@ -280,15 +264,11 @@ def read_pairwise_csv(text: str) -> tuple[np.ndarray, tuple[str, ...]]:
 def _decision_matrix(matrix: Any, min_rows: int = 2) -> np.ndarray:
     x = np.asarray(matrix, dtype=float)
     if x.ndim != 2 or x.shape[0] < min_rows or x.shape[1] < 1:
-        raise McdaInvalid(
-            f"decision matrix must be alternatives x criteria with at least {min_rows} rows, got shape {x.shape}",
-            "bad_shape",
-            {"shape": list(x.shape)},
-        )
+        raise McdaInvalid(f"decision matrix must be alternatives x criteria with at least {min_rows} rows, "
+                          f"got shape {x.shape}", "bad_shape", {"shape": list(x.shape)})
     if not np.isfinite(x).all():
-        raise McdaInvalid(
-            "decision matrix has missing or infinite values: score or drop those alternatives first", "not_finite"
-        )
+        raise McdaInvalid("decision matrix has missing or infinite values: score or drop those alternatives first",
+                          "not_finite")
     return x
 
 
@@ -340,11 +320,8 @@ def critic_weights(matrix: Any, directions: Sequence[Direction | str] | None = N
     flipped = x * _types(directions, x.shape[1])
     constant = np.ptp(x, axis=0) == 0
     if constant.any():
-        raise McdaInvalid(
-            f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
-            "CRITIC needs variation (drop them)",
-            "constant_column",
-        )
+        raise McdaInvalid(f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
+                          "CRITIC needs variation (drop them)", "constant_column")
     from pymcdm.weights import critic_weights as pymcdm_critic
 
     return _normalised(np.asarray(pymcdm_critic(flipped), dtype=float), "CRITIC")
@@ -362,9 +339,8 @@ def expert_weights(weights: Sequence[float] | Mapping[str, float]) -> np.ndarray
     return _normalised(w, "expert")
 
 
-def combined_weights(
-    subjective: Sequence[float], objective: Sequence[float], *, method: str = "multiplicative", alpha: float = 0.5
-) -> np.ndarray:
+def combined_weights(subjective: Sequence[float], objective: Sequence[float], *, method: str = "multiplicative",
+                     alpha: float = 0.5) -> np.ndarray:
     """Combine subjective (AHP, expert) and objective (entropy, CRITIC) weights.
 
     ``multiplicative``: w_j = s_j o_j / sum_k s_k o_k; ``linear``: w_j = alpha s_j + (1 - alpha) o_j
@@ -426,9 +402,8 @@ def topsis(matrix: Any, weights: Sequence[float], directions: Sequence[Direction
     return Ranking("TOPSIS", scores, _ranks(scores, True))
 
 
-def vikor(
-    matrix: Any, weights: Sequence[float], directions: Sequence[Direction | str] | None = None, *, v: float = 0.5
-) -> Ranking:
+def vikor(matrix: Any, weights: Sequence[float], directions: Sequence[Direction | str] | None = None, *,
+          v: float = 0.5) -> Ranking:
     """VIKOR: S (group utility), R (individual regret), Q = v S* + (1 - v) R* (lower is better) from
     pymcdm, plus the compromise solution of Opricovic & Tzeng (2004), which pymcdm does not provide:
 
@@ -443,11 +418,8 @@ def vikor(
         raise McdaInvalid(f"v must be in [0, 1], got {v}", "bad_v")
     constant = np.ptp(x, axis=0) == 0
     if constant.any():
-        raise McdaInvalid(
-            f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
-            "VIKOR cannot use them (drop them)",
-            "constant_column",
-        )
+        raise McdaInvalid(f"criteria {np.flatnonzero(constant).tolist()} have the same value for every alternative; "
+                          "VIKOR cannot use them (drop them)", "constant_column")
     from pymcdm.methods import VIKOR
 
     tables = {t_.desc.label: t_.data for t_ in VIKOR(v=v)(x, w, t, validation=False, verbose=True).results}
@@ -466,15 +438,5 @@ def vikor(
         compromise = [int(best), int(order[1])]
     else:
         compromise = [int(i) for i in order if q[i] - q[best] < dq]
-    return Ranking(
-        "VIKOR",
-        q,
-        ranks,
-        {
-            "S": s,
-            "R": r,
-            "compromise": compromise,
-            "acceptable_advantage": advantage,
-            "acceptable_stability": stability,
-        },
-    )
+    return Ranking("VIKOR", q, ranks, {"S": s, "R": r, "compromise": compromise, "acceptable_advantage": advantage,
+                                       "acceptable_stability": stability})

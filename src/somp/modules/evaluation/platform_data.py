@@ -105,12 +105,8 @@ def _ratio(num: float, den: float, empty: str) -> Measured:
 def service_revenue_share(s: Session, w: Window) -> Measured:
     k = w.brand(s)
     if k.service_revenue_share is None:
-        return Measured(
-            None,
-            float(k.service_revenue),
-            float(k.service_revenue + k.product_revenue),
-            "no service or product revenue invoiced in the period",
-        )
+        return Measured(None, float(k.service_revenue), float(k.service_revenue + k.product_revenue),
+                        "no service or product revenue invoiced in the period")
     return Measured(k.service_revenue_share, float(k.service_revenue), float(k.service_revenue + k.product_revenue))
 
 

@@ -53,12 +53,8 @@ DIMENSIONS: dict[str, dict[str, str]] = {
 INDICATORS: dict[str, tuple[str, float, str, str]] = {
     "som_density": ("ecosystem", 0.4, "服务型制造企业密度（家/平方公里）", "SOM enterprises per km²"),
     "local_collaboration_rate": ("ecosystem", 0.4, "本地产业链协作率", "Local industrial-chain collaboration rate"),
-    "service_platforms_per_1000km2": (
-        "ecosystem",
-        0.2,
-        "服务平台密度（个/千平方公里）",
-        "Service platforms per 1,000 km²",
-    ),
+    "service_platforms_per_1000km2": ("ecosystem", 0.2, "服务平台密度（个/千平方公里）",
+                                      "Service platforms per 1,000 km²"),
     "leading_brand_count": ("results", 0.35, "领军品牌数", "Leading brands"),
     "demonstration_count": ("results", 0.25, "示范企业数", "Demonstration enterprises"),
     "average_maturity": ("results", 0.4, "企业平均成熟度", "Average enterprise maturity"),
@@ -135,36 +131,25 @@ def regional_indicators(region: Region, records: Sequence[EnterpriseRecord], yea
     out: dict[str, IndicatorValue] = {}
     out["som_density"] = IndicatorValue(len(som) / region.area_km2, len(som))
     for r in mine:
-        if (
-            r.supplier_spend_local is not None
-            and r.supplier_spend is not None
-            and not 0 <= r.supplier_spend_local <= r.supplier_spend
-        ):
-            raise RegionalInvalid(
-                f"{r.enterprise} {year}: local supplier spend must lie between 0 and the total",
-                "bad_spend",
-                {"enterprise": r.enterprise},
-            )
+        if (r.supplier_spend_local is not None and r.supplier_spend is not None
+                and not 0 <= r.supplier_spend_local <= r.supplier_spend):
+            raise RegionalInvalid(f"{r.enterprise} {year}: local supplier spend must lie between 0 and the total",
+                                  "bad_spend", {"enterprise": r.enterprise})
     rate, n = _ratio((r.supplier_spend_local, r.supplier_spend) for r in mine)
     out["local_collaboration_rate"] = IndicatorValue(rate, n, "" if n else "no enterprise reports supplier spend")
     platforms = region.statistic("service_platforms", year)
     out["service_platforms_per_1000km2"] = IndicatorValue(
-        None if platforms is None else platforms / region.area_km2 * 1000,
-        0 if platforms is None else 1,
-        "" if platforms is not None else "no service_platforms statistic",
-    )
+        None if platforms is None else platforms / region.area_km2 * 1000, 0 if platforms is None else 1,
+        "" if platforms is not None else "no service_platforms statistic")
     out["leading_brand_count"] = IndicatorValue(float(sum(r.leading_brand for r in mine)), len(mine))
     out["demonstration_count"] = IndicatorValue(float(sum(r.demonstration for r in mine)), len(mine))
     levels = [r.maturity_level for r in som if r.maturity_level is not None]
-    out["average_maturity"] = IndicatorValue(
-        float(np.mean(levels)) if levels else None, len(levels), "" if levels else "no evaluated enterprise"
-    )
+    out["average_maturity"] = IndicatorValue(float(np.mean(levels)) if levels else None, len(levels),
+                                             "" if levels else "no evaluated enterprise")
     manufacturers = region.statistic("manufacturing_enterprises", year)
     out["som_enterprise_share"] = IndicatorValue(
-        len(som) / manufacturers if manufacturers else None,
-        len(som),
-        "" if manufacturers else "no manufacturing_enterprises statistic",
-    )
+        len(som) / manufacturers if manufacturers else None, len(som),
+        "" if manufacturers else "no manufacturing_enterprises statistic")
     share, n = _ratio((r.service_revenue, r.revenue) for r in som)
     out["service_revenue_share"] = IndicatorValue(share, n, "" if n else "no enterprise reports revenue")
     return out
@@ -246,9 +231,8 @@ def evaluate_regions(
         dims: dict[str, float | None] = {}
         cov: dict[str, float] = {}
         for d in DIMENSIONS:
-            s, c = _weighted(
-                [(iw[n], None if norm[n] is None else 100 * norm[n]) for n, spec in INDICATORS.items() if spec[0] == d]
-            )
+            s, c = _weighted([(iw[n], None if norm[n] is None else 100 * norm[n])
+                              for n, spec in INDICATORS.items() if spec[0] == d])
             dims[d], cov[d] = s, c
         index, _ = _weighted([(dw[d], dims[d]) for d in DIMENSIONS])
         # index coverage: global weight share of the indicators with data
@@ -260,12 +244,8 @@ def evaluate_regions(
         scored = [r for r in this if r.index is not None]
         ranks = scipy.stats.rankdata([-r.index for r in scored], method="min").astype(int) if scored else []
         rank_of = {r.region: int(k) for r, k in zip(scored, ranks, strict=True)}
-        ranked += [
-            RegionYear(
-                r.region, r.year, r.indicators, r.normalised, r.dimensions, r.coverage, r.index, rank_of.get(r.region)
-            )
-            for r in this
-        ]
+        ranked += [RegionYear(r.region, r.year, r.indicators, r.normalised, r.dimensions, r.coverage, r.index,
+                              rank_of.get(r.region)) for r in this]
     return RegionalEvaluation(ranked)
 
 
@@ -296,19 +276,12 @@ def year_over_year(evaluation: RegionalEvaluation, year: int, previous: int) -> 
         raise RegionalInvalid(f"the evaluation has no rows for {year} or {previous}", "missing_year")
     for code, cur in now.items():
         prev = before.get(code)
-        changes = [
-            Change(code, n, None if prev is None else prev.indicators[n].value, cur.indicators[n].value)
-            for n in INDICATORS
-        ]
-        changes += [
-            Change(code, d, None if prev is None else prev.dimensions[d], cur.dimensions[d]) for d in DIMENSIONS
-        ]
+        changes = [Change(code, n, None if prev is None else prev.indicators[n].value, cur.indicators[n].value)
+                   for n in INDICATORS]
+        changes += [Change(code, d, None if prev is None else prev.dimensions[d], cur.dimensions[d])
+                    for d in DIMENSIONS]
         changes.append(Change(code, "index", None if prev is None else prev.index, cur.index))
         rank_change = None if prev is None or prev.rank is None or cur.rank is None else prev.rank - cur.rank
-        out[code] = {
-            "changes": {c.indicator: c for c in changes},
-            "rank": cur.rank,
-            "previous_rank": None if prev is None else prev.rank,
-            "rank_change": rank_change,
-        }
+        out[code] = {"changes": {c.indicator: c for c in changes}, "rank": cur.rank,
+                     "previous_rank": None if prev is None else prev.rank, "rank_change": rank_change}
     return dict(out)

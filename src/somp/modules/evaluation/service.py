@@ -135,10 +135,8 @@ def create_system(session: Session, data: SystemCreate, user_id: int | None) -> 
     except ind.SystemInvalid as e:
         raise ValidationFailed(
             "the indicator system is invalid",
-            [
-                FieldError(f"document.{line.split(': ', 1)[0]}", line.split(": ", 1)[-1], "invalid_system")
-                for line in e.errors
-            ],
+            [FieldError(f"document.{line.split(': ', 1)[0]}", line.split(": ", 1)[-1], "invalid_system")
+             for line in e.errors],
         ) from None
     dup = session.scalar(
         select(IndicatorSystemRecord.id).where(

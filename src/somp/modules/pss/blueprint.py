@@ -131,16 +131,23 @@ def from_dict(data: Mapping[str, Any]) -> Blueprint:
             lane = Lane(raw.get("lane"))
         except ValueError:
             problems.append(
-                (f"第 {n + 1} 个步骤的泳道 {raw.get('lane')!r} 无效", f"step {n + 1}: unknown lane {raw.get('lane')!r}")
+                (f"第 {n + 1} 个步骤的泳道 {raw.get('lane')!r} 无效",
+                 f"step {n + 1}: unknown lane {raw.get('lane')!r}")
             )
             continue
         column = raw.get("column")
         if not isinstance(column, int) or isinstance(column, bool) or column < 1:
-            problems.append((f"第 {n + 1} 个步骤的列必须是正整数", f"step {n + 1}: column must be a positive integer"))
+            problems.append(
+                (f"第 {n + 1} 个步骤的列必须是正整数",
+                 f"step {n + 1}: column must be a positive integer")
+            )
             continue
         wait = raw.get("wait_minutes")
         if wait is not None and (not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0):
-            problems.append((f"第 {n + 1} 个步骤的等待时间无效", f"step {n + 1}: wait_minutes must be >= 0"))
+            problems.append(
+                (f"第 {n + 1} 个步骤的等待时间无效",
+                 f"step {n + 1}: wait_minutes must be >= 0")
+            )
             continue
         steps.append(
             Step(
@@ -195,39 +202,48 @@ def check(bp: Blueprint) -> list[Finding]:
         if not s.code.strip():
             problems.append(("步骤需要编码", "a step needs a code"))
         elif s.code in codes:
-            problems.append((f"步骤编码 {s.code} 重复", f"step code {s.code} is used twice"))
+            problems.append(
+                (f"步骤编码 {s.code} 重复",
+                 f"step code {s.code} is used twice")
+            )
         codes[s.code] = s
         if not s.label.strip():
-            problems.append((f"步骤 {s.code} 需要名称", f"step {s.code} needs a label"))
+            problems.append(
+                (f"步骤 {s.code} 需要名称",
+                 f"step {s.code} needs a label")
+            )
         if s.evidence and s.lane is not Lane.customer:
             problems.append(
-                (
-                    f"步骤 {s.code}：有形展示只属于顾客行为",
-                    f"step {s.code}: physical evidence belongs to customer actions",
-                )
+                (f"步骤 {s.code}：有形展示只属于顾客行为",
+                 f"step {s.code}: physical evidence belongs to customer actions")
             )
     at: dict[tuple[Lane, int], str] = {}
     for s in bp.steps:
         other = at.get((s.lane, s.column))
         if other is not None and other != s.code:
             problems.append(
-                (f"步骤 {other} 与 {s.code} 处于同一泳道同一列", f"steps {other} and {s.code} share a lane and column")
+                (f"步骤 {other} 与 {s.code} 处于同一泳道同一列",
+                 f"steps {other} and {s.code} share a lane and column")
             )
         at[(s.lane, s.column)] = s.code
     for f in bp.flows:
         a, b = codes.get(f.source), codes.get(f.target)
         if a is None or b is None:
             missing = f.source if a is None else f.target
-            problems.append((f"流程引用了不存在的步骤 {missing}", f"a flow names an unknown step {missing}"))
+            problems.append(
+                (f"流程引用了不存在的步骤 {missing}",
+                 f"a flow names an unknown step {missing}")
+            )
             continue
         if f.source == f.target:
-            problems.append((f"步骤 {f.source} 不能流向自身", f"step {f.source} flows to itself"))
+            problems.append(
+                (f"步骤 {f.source} 不能流向自身",
+                 f"step {f.source} flows to itself")
+            )
         elif b.column < a.column and not f.recovery:
             problems.append(
-                (
-                    f"流程 {f.source} → {f.target} 逆时间方向（补救流程请标记 recovery）",
-                    f"flow {f.source} -> {f.target} goes back in time (mark a recovery flow as such)",
-                )
+                (f"流程 {f.source} → {f.target} 逆时间方向（补救流程请标记 recovery）",
+                 f"flow {f.source} -> {f.target} goes back in time (mark a recovery flow as such)")
             )
     if problems:
         raise BlueprintError(problems)
@@ -241,23 +257,23 @@ def check(bp: Blueprint) -> list[Finding]:
     for s in bp.steps:
         if s.fail_point and not any(f.recovery for f in outgoing[s.code]):
             findings.append(
-                Finding(s.code, f"失败点 {s.code} 没有补救流程", f"fail point {s.code} has no recovery flow")
+                Finding(s.code, f"失败点 {s.code} 没有补救流程",
+                        f"fail point {s.code} has no recovery flow")
             )
         if s.lane is Lane.customer and not s.evidence:
             findings.append(
-                Finding(s.code, f"顾客行为 {s.code} 没有有形展示", f"customer action {s.code} has no physical evidence")
+                Finding(s.code, f"顾客行为 {s.code} 没有有形展示",
+                        f"customer action {s.code} has no physical evidence")
             )
         if s.lane is Lane.frontstage and s.column not in customer_columns:
             findings.append(
-                Finding(
-                    s.code,
-                    f"前台行为 {s.code} 没有对应的顾客行为",
-                    f"frontstage step {s.code} meets no customer action",
-                )
+                Finding(s.code, f"前台行为 {s.code} 没有对应的顾客行为",
+                        f"frontstage step {s.code} meets no customer action")
             )
         if len(bp.steps) > 1 and s.code not in touched:
             findings.append(
-                Finding(s.code, f"步骤 {s.code} 没有连接任何流程", f"step {s.code} is not connected by any flow")
+                Finding(s.code, f"步骤 {s.code} 没有连接任何流程",
+                        f"step {s.code} is not connected by any flow")
             )
     return findings
 
@@ -391,3 +407,4 @@ def _wrap(text: str, width: int) -> list[str]:
         else:
             cur = f"{cur} {word}".strip()
     return [*lines, cur]
+
