@@ -31,6 +31,8 @@ PURE_ENGINES = [
     "modules/evaluation/regional.py",
     "modules/evaluation/system_excel.py",
     "modules/evaluation/recognition.py",
+    "modules/evaluation/enterprise_io.py",
+    "modules/evaluation/sustainability.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
     "modules/pss/kano.py",

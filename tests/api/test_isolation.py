@@ -82,6 +82,7 @@ def _world(db, mark: str) -> World:
     run_id = _billing(db, t, k.id, a.id, mark)
     programme_ids = _programmes(db, t, mark)
     aftersales = _aftersales(db, t, c.id, c2.id, a.id, a2.id, k.id, mark)
+    system_id, evaluation_id, yearly_ids = _evaluation(db, t, mark)
     return World(
         t,
         admin,
@@ -109,6 +110,7 @@ def _world(db, mark: str) -> World:
             billing_run=run_id,
             **programme_ids,
             **aftersales,
+            **yearly_ids,
         ),
     )
 
@@ -199,19 +201,27 @@ def _monitoring(db, tenant, product_id: int, asset, mark: str) -> tuple[int, int
         return rule.id, alarm.id
 
 
-def _evaluation(db, tenant, mark: str) -> tuple[int, int]:
-    """The tenant's own indicator system version and a draft evaluation against it."""
+def _evaluation(db, tenant, mark: str) -> tuple[int, int, dict[str, int]]:
+    """The tenant's own indicator system version and a draft evaluation against it, with an evidence
+    file, a financial statement and a sustainability record (names carrying the marker)."""
+    from somp.modules.evaluation import evidence, yearly
     from somp.modules.evaluation import service as evaluation
     from somp.modules.evaluation.indicators import default_maturity_system, dump_system
     from somp.modules.evaluation.schemas import EvaluationCreate, SystemCreate
+    from somp.modules.evaluation.schemas_reports import SustainabilityIn
 
     text = dump_system(default_maturity_system()).replace("code: som-maturity", f"code: som-{mark}")
+    statement = b"item,amount\nproduct_revenue,900\nservice_revenue,100\nmaterials,500\nenergy,50\n"
     with db.session(Scope.tenant(tenant.id)) as s:
         system = evaluation.create_system(s, SystemCreate(document=text), None)
         start = EvaluationCreate(system_id=system.id, year=2025, title=f"评价{mark}")
         ev = evaluation.start_evaluation(db, s, start, None)
+        f = evidence.upload(db, s, ev.id, "SO1.1", f"证明{mark}.txt", f"证明{mark}".encode(), None)
+        st = yearly.save_statement(s, year=2025, unit="10k CNY", filename=f"报表{mark}.csv", data=statement,
+                                   user_id=None)  # fmt: skip
+        su = yearly.save_sustainability(s, tenant.id, SustainabilityIn(year=2025, figures={"employees": 10}), None)
         s.commit()
-        return system.id, ev.id
+        return system.id, ev.id, {"evidence": f.id, "statement": st.id, "sustainability": su.id}
 
 
 def _billing(db, tenant, contract_id: int, asset_id: int, mark: str) -> int:
@@ -301,6 +311,9 @@ PARAM_FOR = {
     "survey_id": "survey",
     "action_id": "recovery",
     "participation_id": "participation",
+    "evidence_id": "evidence",
+    "statement_id": "statement",
+    "record_id": "sustainability",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -459,6 +472,13 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PATCH", "/aftersales/surveys/{survey_id}"): {"title": "hijacked"},
         ("POST", "/aftersales/surveys/{survey_id}/responses"): {"customer_id": a["customer"], "score": 5},
         ("POST", "/portal/surveys/{survey_id}/responses"): {"score": 5},
+        # uploads look up the evaluation before reading the file: B's evaluation is a 404 whatever is sent
+        ("POST", "/evaluation/evaluations/{evaluation_id}/evidence"): {},
+        ("POST", "/evaluation/evaluations/{evaluation_id}/answers/excel"): {},
+        ("DELETE", "/evaluation/evidence/{evidence_id}"): None,
+        ("POST", "/evaluation/systems/excel"): None,  # references nothing (a new version of one's own)
+        ("POST", "/evaluation/financial-statements"): None,  # one's own year: stamped with the caller's tenant
+        ("POST", "/evaluation/sustainability"): None,
     }
 
 
@@ -613,6 +633,19 @@ EVALUATOR_ALLOWED = {
     "/evaluation/region-registry/{region_id}/members",
     "/evaluation/region-registry/{region_id}/members/{member_id}",
     "/evaluation/region-registry/ranking",
+    "/evaluation/evaluations/{evaluation_id}/evidence",
+    "/evaluation/evidence/{evidence_id}",
+    "/evaluation/systems/{system_id}/excel",
+    "/evaluation/evaluations/{evaluation_id}/answers.xlsx",
+    "/evaluation/financial-statements",
+    "/evaluation/financial-statements/{statement_id}",
+    "/evaluation/financial-statements/template.xlsx",
+    "/evaluation/sustainability",
+    "/evaluation/sustainability/{record_id}",
+    "/evaluation/evaluations/{evaluation_id}/report.html",
+    "/evaluation/evaluations/{evaluation_id}/report.pdf",
+    "/evaluation/evaluations/{evaluation_id}/report.xlsx",
+    "/evaluation/evaluations/{evaluation_id}/badge.svg",
     "/me",
     "/tokens",
     "/tokens/{token_id}",
@@ -718,6 +751,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/tickets/{ticket_id}/comment": {"note": "hijacked"},
     "/portal/surveys/{survey_id}/answer": {"score": "5"},
     "/surveys/{survey_id}/edit": {"title": "hijacked", "question": "x", "status": "closed"},
+    "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
 }
 
 
@@ -758,6 +792,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/tenants/new": None,
         "/products/new": None,
         "/customers/new": None,
+        "/evaluation/yearly/statement": None,  # the caller's own year
     }
 
 

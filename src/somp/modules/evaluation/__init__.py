@@ -31,5 +31,7 @@ MANIFEST = ModuleManifest(
         NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "self_assessment:read"),
         NavItem("evaluation.nav.programmes", "/evaluation/programmes", "1", "evaluation:read"),
         NavItem("evaluation.nav.regions", "/evaluation/regions", "1", "evaluation:read"),
+        NavItem("evaluation.nav.yearly", "/evaluation/yearly", "1", "self_assessment:read"),
+        NavItem("evaluation.nav.yearly", "/evaluation/yearly", "1", "evaluation:read"),
     ),
 )

@@ -314,3 +314,7 @@ def regions(data: RegionsIn, c: Read):
 from somp.modules.evaluation.api_programmes import router as _programmes_router  # noqa: E402
 
 router.include_router(_programmes_router)  # standards, programmes, stored regions (issue 4)
+# uploads (evidence, Excel, financial statements, sustainability) and reports: api_reports.py
+from somp.modules.evaluation.api_reports import router as _reports_router  # noqa: E402
+
+router.include_router(_reports_router)

@@ -399,3 +399,5 @@ from somp.modules.evaluation.cli_programmes import programme_app, region_app, st
 app.add_typer(region_app, name="region")
 app.add_typer(programme_app, name="programme")
 app.command("standards")(standards_command)
+# reports and financial statements: cli_reports.py (registers its commands on ``app``)
+from somp.modules.evaluation import cli_reports  # noqa: E402, F401

@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somp.core.database import JSON, Base, IdType, TenantOwned, Timestamped, UTCDateTime, tenant_fk, tenant_key, utcnow
@@ -291,3 +291,73 @@ class RegionMember(TenantOwned, Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# ==== issue 4 (s3-eval2): evidence files, financial statements (1.3.2), sustainability (1.3.3) ====
+
+
+class EvidenceFile(TenantOwned, Base):
+    """An evidence attachment of one questionnaire answer (1.3.1): the file itself, stored in the
+    database with the evaluation (one transaction: a file is stored whole or not at all).
+
+    The content type is the one the bytes were recognised as (:mod:`.evidence`), never the client's
+    claim; ``sha256`` lets anyone check the copy. The evaluator reads the files of submitted
+    evaluations only (the service checks the evaluation first)."""
+
+    __tablename__ = "evaluation_evidence_files"
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluation_evidence_files"),
+        tenant_fk("evaluation_id", "evaluations", ondelete="CASCADE"),
+        Index("ix_evaluation_evidence_files_evaluation", "evaluation_id", "indicator_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(IdType)
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class FinancialStatement(TenantOwned, Timestamped, Base):
+    """An enterprise's uploaded financial statement of one year (1.3.2, enterprise level): the line
+    items as validated (code -> amount in ``unit``), the uploaded file's name and digest, and the
+    measures computed from it by :mod:`.enterprise_io` (service input ratio, service value added).
+    One row per enterprise and year; a new upload replaces it whole."""
+
+    __tablename__ = "evaluation_financial_statements"
+    __evaluation_visible__ = True
+    __table_args__ = (tenant_key("evaluation_financial_statements"), UniqueConstraint("tenant_id", "year"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    unit: Mapped[str] = mapped_column(String(20))  # amounts in CNY or 10k CNY (万元)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class SustainabilityRecord(TenantOwned, Timestamped, Base):
+    """An enterprise's sustainability figures of one year (1.3.3): the environmental, social and
+    governance figures as given, the carbon activities and emission factors, and what
+    :mod:`.sustainability` and :mod:`.carbon` computed from them (footprint by scope, indicators,
+    E/S/G scores). One row per enterprise and year; saving again replaces it whole."""
+
+    __tablename__ = "evaluation_sustainability"
+    __evaluation_visible__ = True
+    __table_args__ = (tenant_key("evaluation_sustainability"), UniqueConstraint("tenant_id", "year"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    activities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    factors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -84,6 +84,13 @@ DETAIL = ENV.from_string("""{% extends "base.html" %}
   <dd>{{ ev.coverage|pct if ev.coverage is not none else t('msg.no_data') }}</dd>
   {% if ev.review_note %}<dt>{{ t('evaluation.field.review_note') }}</dt><dd>{{ ev.review_note }}</dd>{% endif %}
 </dl>
+<p class="report-links">
+  <img src="/evaluation/maturity/{{ ev.id }}/badge.svg" alt="{{ t('evaluation.report.badge') }}" height="24">
+  {{ t('evaluation.report.links') }}:
+  <a href="/evaluation/maturity/{{ ev.id }}/report" id="report-link">{{ t('evaluation.report.html') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/report.pdf">{{ t('evaluation.report.pdf') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/evidence">{{ t('evaluation.evidence.title') }}</a>
+  · <a href="/evaluation/maturity/{{ ev.id }}/report.xlsx">{{ t('evaluation.report.xlsx') }}</a></p>
 {% if indicators %}
 <div class="table-wrap">
 <table class="data">
@@ -190,3 +197,7 @@ router.add_api_route("/evaluation/maturity/{evaluation_id}", evaluation, methods
 from somp.modules.evaluation.web_programmes import router as _programmes_pages  # noqa: E402
 
 router.include_router(_programmes_pages)  # programmes dashboard, regional ranking (issue 4)
+# report pages and yearly data (input-output, sustainability): web_reports.py
+from somp.modules.evaluation.web_reports import router as _reports_router  # noqa: E402
+
+router.include_router(_reports_router)
