@@ -78,7 +78,6 @@ def _world(db, mark: str) -> World:
         api_token_id = s.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id))
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
-    system_id, evaluation_id = _evaluation(db, t, mark)
     run_id = _billing(db, t, k.id, a.id, mark)
     programme_ids = _programmes(db, t, mark)
     aftersales = _aftersales(db, t, c.id, c2.id, a.id, a2.id, k.id, mark)
