@@ -31,6 +31,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "somp.modules.lifecycle",
     "somp.modules.shared_manufacturing",
     "somp.modules.evaluation",
+    "somp.modules.customization",
 )
 
 

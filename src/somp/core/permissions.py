@@ -32,6 +32,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "customization:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -50,6 +51,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "customization:*",
         }
     ),
     Role.engineer: frozenset(
@@ -66,6 +68,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:read",
             "lifecycle:read",
             "lifecycle:acknowledge",
+            "customization:read",
         }
     ),
     Role.customer_user: frozenset(
@@ -77,6 +80,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "workorders:read",
             "invoices:read",
             "terminology:read",
+            "customization:read",
         }
     ),
     # the evaluator reads evaluation data across enterprises and reviews submitted evaluations
