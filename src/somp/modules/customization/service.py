@@ -1,0 +1,621 @@
+"""Configurator and C2M service (framework nodes 3.2 customised services / C2M and 2.1.2
+product-service combination design). No HTTP here: functions take a scoped session.
+
+* Configuration models are versioned: defining or editing a model validates its document
+  (:mod:`.document`: every path with its problem; the model must admit a configuration and every
+  option must be choosable) and stores it as the next version; a version row never changes.
+* Queries (:func:`configure`) run on the compiled CP-SAT model of a version, cached per process by
+  (version id, content hash): a query reads two columns from the database and never recompiles.
+* :func:`confirm` turns a configuration into a C2M production order with its bill of options and a
+  draft contract through the contracts kernel service, in one transaction, and records
+  :class:`~.events.C2MOrderReleased`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from somp.core.database import utcnow
+from somp.core.errors import Conflict as ConflictError
+from somp.core.errors import FieldError, NotFound, ValidationFailed, illegal_transition
+from somp.core.events import record
+from somp.core.pagination import Order
+from somp.core.sequences import next_number
+from somp.core.service import apply_changes, check_version, ensure_unique, get_or_404, list_page, require_ref
+from somp.core.tenancy import current_scope
+from somp.modules.catalog.models import Offering, OfferingStatus, Product
+from somp.modules.contracts.models import Contract, ContractStatus
+from somp.modules.contracts.schemas import ContractCreate, ContractTransition
+from somp.modules.contracts.service import create_contract, transition_contract
+from somp.modules.customers.models import Customer
+from somp.modules.customization import document as docs
+from somp.modules.customization.configurator import Configurator, Conflict, Objective, Status
+from somp.modules.customization.events import C2MOrderReleased, C2MOrderStatusChanged
+from somp.modules.customization.models import (
+    C2M_TRANSITIONS,
+    C2MOrder,
+    C2MOrderLine,
+    C2MStatus,
+    ConfigurableOffering,
+    ConfigurableStatus,
+    ConfigurationModel,
+    LineKind,
+)
+from somp.modules.customization.offering import OfferingInvalid
+from somp.modules.customization.schemas import (
+    C2MOrderCreate,
+    C2MOrderLineRead,
+    C2MOrderRead,
+    C2MTransition,
+    CompletionRead,
+    ConfigurableCreate,
+    ConfigurableUpdate,
+    ConfigureRequest,
+    ConfigureResult,
+    ConflictItemRead,
+    ConflictRead,
+    ModelImport,
+    ModelVersionCreate,
+    OptionStateRead,
+    PriceLineRead,
+    Requirements,
+)
+
+REASON_LIMIT = 40  # impossible options explained per query (each explanation is a few solves)
+
+
+def _refused(exc: docs.DocumentInvalid, prefix: str = "model") -> ValidationFailed:
+    return ValidationFailed(
+        "invalid configuration model",
+        [FieldError(f"{prefix}.{p.path}" if prefix else p.path, p.message, p.code) for p in exc.problems],
+    )
+
+
+# ---- models ----------------------------------------------------------------------------------------
+
+
+def _check_products(session: Session, doc: docs.ModelDoc, prefix: str) -> None:
+    codes = {(gi, oi): o.product for gi, g in enumerate(doc.groups) for oi, o in enumerate(g.options) if o.product}
+    if not codes:
+        return
+    known = set(session.scalars(select(Product.code).where(Product.code.in_(set(codes.values())))))
+    errors = [
+        FieldError(f"{prefix}groups.{gi}.options.{oi}.product", f"no product with code {c!r}", "not_found")
+        for (gi, oi), c in codes.items()
+        if c not in known
+    ]
+    if errors:
+        raise ValidationFailed("invalid configuration model", errors)
+
+
+def _validated(
+    session: Session, doc: docs.ModelDoc, code: str, name_zh: str, name_en: str, prefix: str = "model."
+) -> tuple[dict[str, Any], list[docs.Problem]]:
+    try:
+        off = docs.to_offering(doc, code, name_zh, name_en)
+        warnings = docs.check(doc, off)
+    except docs.DocumentInvalid as exc:
+        raise _refused(exc, prefix.rstrip(".")) from None
+    _check_products(session, doc, prefix)
+    return docs.canonical(doc), warnings
+
+
+def _add_version(
+    session: Session, conf: ConfigurableOffering, data: dict[str, Any], note: str | None, user_id: int | None
+) -> ConfigurationModel:
+    conf.current_version += 1
+    row = ConfigurationModel(
+        tenant_id=conf.tenant_id,
+        configurable_id=conf.id,
+        number=conf.current_version,
+        content_hash=docs.content_hash(data),
+        document=data,
+        option_count=sum(len(g["options"]) for g in data["groups"]),
+        rule_count=len(data["rules"]),
+        note=note,
+        created_by=user_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _check_offering(session: Session, offering_id: int, field: str = "offering_id") -> Offering:
+    offering = require_ref(session, Offering, offering_id, field, "offering")
+    if offering.status == OfferingStatus.retired:
+        raise ValidationFailed("invalid reference", [FieldError(field, "offering is retired", "retired")])
+    return offering
+
+
+def create_configurable(
+    session: Session, data: ConfigurableCreate, user_id: int | None
+) -> tuple[ConfigurableOffering, ConfigurationModel, list[docs.Problem]]:
+    offering = _check_offering(session, data.offering_id)
+    ensure_unique(session, ConfigurableOffering, "code", data.code)
+    canonical, warnings = _validated(session, data.model, data.code, data.name_zh, data.name_en)
+    tenant_id = current_scope(session).tenant_id or offering.tenant_id
+    conf = ConfigurableOffering(
+        tenant_id=tenant_id, code=data.code, name_zh=data.name_zh, name_en=data.name_en, offering_id=offering.id
+    )
+    session.add(conf)
+    session.flush()
+    return conf, _add_version(session, conf, canonical, data.note, user_id), warnings
+
+
+def add_model_version(
+    session: Session, configurable_id: int, data: ModelVersionCreate, user_id: int | None
+) -> tuple[ConfigurableOffering, ConfigurationModel, list[docs.Problem]]:
+    conf = get_configurable(session, configurable_id)
+    if data.based_on is not None and data.based_on != conf.current_version:
+        raise ConflictError(
+            f"the model was edited meanwhile (now version {conf.current_version}, you edited {data.based_on});"
+            " reload and apply your change again",
+            [FieldError("based_on", "stale model version", "stale")],
+        )
+    canonical, warnings = _validated(session, data.model, conf.code, conf.name_zh, conf.name_en)
+    return conf, _add_version(session, conf, canonical, data.note, user_id), warnings
+
+
+def import_model(
+    session: Session, data: ModelImport, user_id: int | None
+) -> tuple[ConfigurableOffering, ConfigurationModel, list[docs.Problem], bool]:
+    """Store a model file (YAML/JSON, with its header): a new configurable offering, or the next
+    version of the one with the file's code. The same content as the current version adds nothing
+    (last value: False)."""
+    try:
+        doc = docs.from_data(docs.parse_text(data.document), docs.FileDoc)
+    except docs.DocumentInvalid as exc:
+        raise _refused(exc, "document") from None
+    offering = session.scalar(select(Offering).where(Offering.code == doc.offering))
+    if offering is None:
+        raise ValidationFailed(
+            "invalid reference",
+            [FieldError("document.offering", "no catalog offering has this code", "not_found")],
+        )
+    conf = session.scalar(select(ConfigurableOffering).where(ConfigurableOffering.code == doc.code))
+    if conf is None:
+        create = ConfigurableCreate(
+            code=doc.code, name_zh=doc.name_zh, name_en=doc.name_en, offering_id=offering.id, model=doc, note=data.note
+        )
+        try:
+            return (*create_configurable(session, create, user_id), True)
+        except ValidationFailed as exc:
+            raise _as_document(exc) from None
+    if conf.offering_id != offering.id:
+        raise ValidationFailed(
+            "invalid reference",
+            [FieldError("document.offering", f"{doc.code} configures another offering", "other_offering")],
+        )
+    canonical, warnings = _validated(session, doc, conf.code, conf.name_zh, conf.name_en, "document.")
+    current = current_model(session, conf)
+    if current is not None and current.content_hash == docs.content_hash(canonical):
+        return conf, current, warnings, False
+    conf.name_zh, conf.name_en = doc.name_zh, doc.name_en
+    return conf, _add_version(session, conf, canonical, data.note, user_id), warnings, True
+
+
+def _as_document(exc: ValidationFailed) -> ValidationFailed:
+    exc.errors = [
+        FieldError("document." + e.field.removeprefix("model."), e.message, e.code)
+        if e.field.startswith("model")
+        else e
+        for e in exc.errors
+    ]
+    return exc
+
+
+def export_model(session: Session, configurable_id: int, number: int | None = None, fmt: str = "yaml") -> str:
+    conf = get_configurable(session, configurable_id)
+    row = get_model_version(session, conf, number)
+    offering = session.get(Offering, conf.offering_id)
+    header = {"code": conf.code, "name_zh": conf.name_zh, "name_en": conf.name_en, "offering": offering.code}
+    return docs.dump_text({**header, **row.document}, fmt)
+
+
+def get_configurable(session: Session, configurable_id: int) -> ConfigurableOffering:
+    return get_or_404(session, ConfigurableOffering, configurable_id, "configurable offering")
+
+
+def update_configurable(session: Session, configurable_id: int, data: ConfigurableUpdate) -> ConfigurableOffering:
+    conf = get_configurable(session, configurable_id)
+    check_version(conf, data.version)
+    apply_changes(conf, data.model_dump(exclude_unset=True))
+    session.flush()
+    return conf
+
+
+def list_configurables(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None,
+    order: Order = "asc",
+    offering_id: int | None = None,
+    status: ConfigurableStatus | None = None,
+    q: str | None = None,
+) -> tuple[list[ConfigurableOffering], str | None]:
+    stmt = select(ConfigurableOffering)
+    if offering_id:
+        stmt = stmt.where(ConfigurableOffering.offering_id == offering_id)
+    if status:
+        stmt = stmt.where(ConfigurableOffering.status == status)
+    if q:
+        stmt = stmt.where(
+            ConfigurableOffering.code.icontains(q, autoescape=True)
+            | ConfigurableOffering.name_zh.icontains(q, autoescape=True)
+            | ConfigurableOffering.name_en.icontains(q, autoescape=True)
+        )
+    return list_page(session, stmt, ConfigurableOffering, limit=limit, cursor=cursor, order=order)
+
+
+def current_model(session: Session, conf: ConfigurableOffering) -> ConfigurationModel | None:
+    return session.scalar(
+        select(ConfigurationModel).where(
+            ConfigurationModel.configurable_id == conf.id, ConfigurationModel.number == conf.current_version
+        )
+    )
+
+
+def get_model_version(session: Session, conf: ConfigurableOffering, number: int | None = None) -> ConfigurationModel:
+    row = session.scalar(
+        select(ConfigurationModel).where(
+            ConfigurationModel.configurable_id == conf.id,
+            ConfigurationModel.number == (number or conf.current_version),
+        )
+    )
+    if row is None:
+        raise NotFound(f"configurable offering {conf.id} has no model version {number}")
+    return row
+
+
+def list_model_versions(session: Session, configurable_id: int) -> list[ConfigurationModel]:
+    conf = get_configurable(session, configurable_id)
+    return list(
+        session.scalars(
+            select(ConfigurationModel)
+            .where(ConfigurationModel.configurable_id == conf.id)
+            .order_by(ConfigurationModel.number)
+        )
+    )
+
+
+# ---- compiled models (process cache) -------------------------------------------------------------
+
+
+class _Compiled:
+    def __init__(self, cfg: Configurator, doc: docs.ModelDoc):
+        self.cfg = cfg
+        self.group_of = {o.code: g.code for g in doc.groups for o in g.options}
+        self.kind_of = {g.code: g.kind for g in doc.groups}
+        self.product_of = {o.code: o.product for g in doc.groups for o in g.options}
+
+
+_CACHE: OrderedDict[tuple[int, str], _Compiled] = OrderedDict()
+_CACHE_SIZE = 32
+_LOCK = threading.Lock()
+
+
+def compiled(session: Session, conf: ConfigurableOffering, number: int | None = None) -> tuple[int, int, _Compiled]:
+    """(model row id, version number, compiled model) of a version, from the process cache when
+    it holds it (only the row's id and hash are read then)."""
+    number = number or conf.current_version
+    head = session.execute(
+        select(ConfigurationModel.id, ConfigurationModel.content_hash).where(
+            ConfigurationModel.configurable_id == conf.id, ConfigurationModel.number == number
+        )
+    ).first()
+    if head is None:
+        raise NotFound(f"configurable offering {conf.id} has no model version {number}")
+    key = (head.id, head.content_hash)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return head.id, number, hit
+    data = session.scalar(select(ConfigurationModel.document).where(ConfigurationModel.id == head.id))
+    doc = docs.ModelDoc.model_validate(data)
+    entry = _Compiled(Configurator(docs.to_offering(doc, conf.code, conf.name_zh, conf.name_en)), doc)
+    with _LOCK:
+        _CACHE[key] = entry
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return head.id, number, entry
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+# ---- queries ---------------------------------------------------------------------------------------
+
+
+def _conflict(c: Conflict | None, drop_choice: str | None = None) -> ConflictRead | None:
+    if c is None:
+        return None
+    items = [i for i in c.items if not (i.kind.value == "choice" and i.code == drop_choice)]
+    sep = {"zh": "；", "en": "; "}
+    return ConflictRead(
+        items=[ConflictItemRead(kind=i.kind.value, code=i.code, message_zh=i.message_zh, message_en=i.message_en,
+                                selected=i.selected) for i in items],
+        message_zh=sep["zh"].join(i.message_zh for i in items),
+        message_en=sep["en"].join(i.message_en for i in items),
+    )  # fmt: skip
+
+
+def _reqs(requirements: Requirements) -> dict[str, tuple]:
+    return {k: (v.low, v.high) for k, v in requirements.items()}
+
+
+def _engine_call(fn, *args, **kw):  # noqa: ANN001, ANN202
+    try:
+        return fn(*args, **kw)
+    except OfferingInvalid as exc:  # the engine's refusal of an unknown option or attribute
+        raise ValidationFailed("invalid configuration", [FieldError("choices", str(exc), "unknown")]) from None
+
+
+def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> ConfigureResult:
+    """Valid choices per option (with why an option is impossible), the cheapest completion and its
+    price, or the minimal conflicting set of rules when the choices cannot all hold."""
+    started = time.perf_counter()
+    conf = get_configurable(session, configurable_id)
+    _, number, c = compiled(session, conf, req.model_version)
+    cfg, reqs = c.cfg, _reqs(req.requirements)
+    bad_req = [k for k in reqs if k not in {a.code for a in cfg.offering.attributes}]
+    if bad_req:
+        raise ValidationFailed(
+            "invalid configuration",
+            [FieldError(f"requirements.{k}", f"unknown attribute {k!r}", "unknown") for k in bad_req],
+        )
+    vc = _engine_call(cfg.valid_choices, req.choices, requirements=reqs)
+    solves = vc.solves
+    options = []
+    explained = 0
+    for code, opt in cfg.offering.options.items():
+        state = vc.states.get(code)
+        reason = None
+        if state is not None and state.value == "impossible" and req.reasons and explained < REASON_LIMIT:
+            explained += 1
+            reason = _conflict(cfg.explain({**req.choices, code: True}, reqs), drop_choice=code)
+        options.append(
+            OptionStateRead(
+                code=code,
+                group=c.group_of[code],
+                name_zh=opt.name_zh,
+                name_en=opt.name_en,
+                price=opt.price,
+                state=state.value if state is not None else "unknown",
+                reason=reason,
+            )
+        )
+    completion = None
+    if vc.status is Status.ok:
+        comp = cfg.complete(req.choices, Objective.cheapest, requirements=reqs)
+        completion = CompletionRead(
+            selected=list(comp.selected),
+            price_lines=[PriceLineRead(code=ln.code, name_zh=ln.name_zh, name_en=ln.name_en, amount=ln.amount)
+                         for ln in comp.price.lines],
+            total=comp.price.total,
+            currency=comp.price.currency,
+            attributes=comp.attributes or {},
+        )  # fmt: skip
+    return ConfigureResult(
+        status=vc.status.value,
+        configurable_id=conf.id,
+        model_version=number,
+        options=options,
+        completion=completion,
+        conflict=_conflict(vc.conflict),
+        solves=solves,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+# ---- C2M orders ------------------------------------------------------------------------------------
+
+
+def confirm(session: Session, data: C2MOrderCreate, user_id: int | None = None) -> C2MOrder:
+    """A confirmed configuration -> a C2M production order (released) with its bill of options, and
+    a draft contract for the customer through the contracts service. Refused whole when the choices
+    conflict (422 with the minimal conflicting rules) or the model changed since (409)."""
+    conf = require_ref(session, ConfigurableOffering, data.configurable_id, "configurable_id", "configurable offering")
+    if conf.status != ConfigurableStatus.active:
+        raise ValidationFailed("invalid reference", [FieldError("configurable_id", "retired", "retired")])
+    customer = require_ref(session, Customer, data.customer_id, "customer_id", "customer")
+    if data.model_version is not None and data.model_version != conf.current_version:
+        raise ConflictError(
+            f"the model changed since this configuration (now version {conf.current_version}, configured on"
+            f" {data.model_version}); configure again",
+            [FieldError("model_version", "stale model version", "stale")],
+        )
+    model_id, number, c = compiled(session, conf)
+    reqs = _reqs(data.requirements)
+    comp = _engine_call(c.cfg.complete, data.choices, Objective.cheapest, requirements=reqs)
+    if comp.status is Status.conflict:
+        found = _conflict(comp.conflict)
+        raise ValidationFailed(
+            "the choices cannot all hold: " + found.message_en,
+            [FieldError("choices", found.message_en, "conflict", params={"message_zh": found.message_zh,
+                        "rules": [i.code for i in found.items if i.kind == "rule"]})],
+        )  # fmt: skip
+    unit = comp.price.total
+    total = (unit * data.quantity).quantize(Decimal("0.01"))
+    today = utcnow().date()
+    start = data.contract_start or today
+    end = data.contract_end or _plus_year(start)
+    offering = _check_offering(session, conf.offering_id, "configurable_id")
+    number_text = next_number(session, conf.tenant_id, "C2M", today.year)
+    ensure_unique(session, C2MOrder, "number", number_text)
+    contract = create_contract(
+        session,
+        ContractCreate(
+            customer_id=customer.id,
+            offering_id=offering.id,
+            start_date=start,
+            end_date=end,
+            total_value=total,
+            notes=f"C2M {number_text}: {conf.code} v{number}, {data.quantity} x {unit} {comp.price.currency}",
+        ),
+    )
+    order = C2MOrder(
+        tenant_id=conf.tenant_id,
+        number=number_text,
+        configurable_id=conf.id,
+        model_id=model_id,
+        model_version=number,
+        customer_id=customer.id,
+        contract_id=contract.id,
+        quantity=data.quantity,
+        choices=dict(data.choices),
+        requirements={k: [_s(v.low), _s(v.high)] for k, v in data.requirements.items()},
+        selected=list(comp.selected),
+        attributes={k: str(v) for k, v in (comp.attributes or {}).items()},
+        unit_price=unit,
+        total_amount=total,
+        currency=comp.price.currency,
+        due_date=data.due_date,
+        notes=data.notes,
+    )
+    session.add(order)
+    session.flush()
+    for line_no, ln in enumerate(comp.price.lines, start=1):
+        if line_no == 1:  # the base price comes first
+            kind, group, product = LineKind.base, None, None
+        elif ln.code in c.group_of:
+            group = c.group_of[ln.code]
+            kind, product = LineKind(c.kind_of[group].value), c.product_of.get(ln.code)
+        else:
+            kind, group, product = LineKind.price_effect, None, None
+        session.add(
+            C2MOrderLine(
+                tenant_id=order.tenant_id, order_id=order.id, line_no=line_no, kind=kind, group_code=group,
+                code=ln.code, name_zh=ln.name_zh, name_en=ln.name_en, product_code=product, unit_price=ln.amount,
+            )
+        )  # fmt: skip
+    record(
+        session,
+        C2MOrderReleased(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            number=order.number,
+            customer_id=order.customer_id,
+            contract_id=order.contract_id,
+            configurable_id=conf.id,
+            model_version=number,
+            selected=order.selected,
+            quantity=order.quantity,
+            total_amount=total,
+        ),
+    )
+    session.flush()
+    return order
+
+
+def _s(v: Decimal | None) -> str | None:
+    return None if v is None else str(v)
+
+
+def _plus_year(d: dt.date) -> dt.date:
+    try:
+        return d.replace(year=d.year + 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + 1, day=28)
+
+
+def get_order(session: Session, order_id: int) -> C2MOrder:
+    return get_or_404(session, C2MOrder, order_id, "C2M order")
+
+
+def order_lines(session: Session, order_ids: list[int]) -> dict[int, list[C2MOrderLine]]:
+    out: dict[int, list[C2MOrderLine]] = {i: [] for i in order_ids}
+    if order_ids:
+        for ln in session.scalars(
+            select(C2MOrderLine).where(C2MOrderLine.order_id.in_(order_ids)).order_by(C2MOrderLine.line_no)
+        ):
+            out[ln.order_id].append(ln)
+    return out
+
+
+def to_read(session: Session, orders: list[C2MOrder], with_lines: bool = True) -> list[C2MOrderRead]:
+    lines = order_lines(session, [o.id for o in orders]) if with_lines else {}
+    return [
+        C2MOrderRead.model_validate(o).model_copy(
+            update={"lines": [C2MOrderLineRead.model_validate(ln) for ln in lines.get(o.id, [])]}
+        )
+        for o in orders
+    ]
+
+
+def transition_order(session: Session, order_id: int, req: C2MTransition) -> C2MOrder:
+    """released -> in_production -> completed -> delivered; released or in production ->
+    cancelled (its still-draft contract is cancelled with it)."""
+    order = get_order(session, order_id)
+    check_version(order, req.version)
+    allowed = C2M_TRANSITIONS[order.status]
+    if req.to_status not in allowed:
+        raise illegal_transition("c2m_status", order.status, req.to_status, allowed)
+    at = req.at or utcnow()
+    if at < order.released_at:
+        raise ValidationFailed("invalid time", [FieldError("at", "before the order was released", "order")])
+    stamp = {
+        C2MStatus.in_production: "started_at",
+        C2MStatus.completed: "completed_at",
+        C2MStatus.delivered: "delivered_at",
+        C2MStatus.cancelled: "cancelled_at",
+    }[req.to_status]
+    setattr(order, stamp, at)
+    if req.note:
+        order.notes = (order.notes + "\n" if order.notes else "") + req.note
+    if req.to_status == C2MStatus.cancelled and order.contract_id:
+        contract = session.get(Contract, order.contract_id)
+        if contract is not None and contract.status == ContractStatus.draft:
+            transition_contract(session, contract.id, ContractTransition(to_status=ContractStatus.cancelled))
+    previous = order.status
+    order.status = req.to_status
+    record(
+        session,
+        C2MOrderStatusChanged(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            contract_id=order.contract_id,
+            from_status=previous,
+            to_status=req.to_status,
+        ),
+    )
+    session.flush()
+    return order
+
+
+def list_orders(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None,
+    order: Order = "asc",
+    status: C2MStatus | None = None,
+    customer_id: int | None = None,
+    configurable_id: int | None = None,
+    contract_id: int | None = None,
+    q: str | None = None,
+) -> tuple[list[C2MOrder], str | None]:
+    stmt = select(C2MOrder)
+    if status:
+        stmt = stmt.where(C2MOrder.status == status)
+    if customer_id:
+        stmt = stmt.where(C2MOrder.customer_id == customer_id)
+    if configurable_id:
+        stmt = stmt.where(C2MOrder.configurable_id == configurable_id)
+    if contract_id:
+        stmt = stmt.where(C2MOrder.contract_id == contract_id)
+    if q:
+        stmt = stmt.where(C2MOrder.number.icontains(q, autoescape=True))
+    return list_page(session, stmt, C2MOrder, limit=limit, cursor=cursor, order=order)
