@@ -28,6 +28,7 @@ from sqlalchemy import select
 from somp.core.database import Base
 from somp.core.identity import ApiToken, Role, Tenant, User
 from somp.core.tenancy import Scope
+from tests.customization.factories import model_text, seed_c2m
 from tests.factories import (
     make_asset,
     make_contract,
@@ -79,6 +80,7 @@ def _world(db, mark: str) -> World:
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
     system_id, evaluation_id = _evaluation(db, t, mark)
+    c2m = seed_c2m(db, t, offering_code=o.code, customer_id=c.id, code=f"CF{mark}")
     return World(
         t,
         admin,
@@ -103,6 +105,7 @@ def _world(db, mark: str) -> World:
             alarm=alarm_id,
             eval_system=system_id,
             evaluation=evaluation_id,
+            **c2m,
         ),
     )
 
@@ -203,6 +206,9 @@ PARAM_FOR = {
     "alarm_id": "alarm",
     "system_id": "eval_system",
     "evaluation_id": "evaluation",
+    "configurable_id": "configurable",
+    "model_version": "model_version",
+    "order_id": "c2m_order",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -304,6 +310,28 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/input-output"): None,
         ("POST", "/evaluation/carbon"): None,
         ("POST", "/evaluation/regions"): None,
+        ("POST", "/customization/offerings"): {
+            "code": "CF-NEW",
+            "name_zh": "x",
+            "name_en": "x",
+            "offering_id": b["offering"],
+            "model": {"groups": [{"code": "g", "name_zh": "g", "name_en": "g", "options": [
+                {"code": "o", "name_zh": "o", "name_en": "o"}]}]},
+        },  # fmt: skip
+        # B's catalog offering by code: "no catalog offering has this code"
+        ("POST", "/customization/import"): {"document": model_text("CF-NEW", "OBMARK", products=False)},
+        ("PATCH", "/customization/offerings/{configurable_id}"): {"name_zh": "hijacked"},
+        ("POST", "/customization/offerings/{configurable_id}/versions"): {
+            "model": {"groups": [{"code": "g", "name_zh": "g", "name_en": "g", "options": [
+                {"code": "o", "name_zh": "o", "name_en": "o"}]}]},
+        },  # fmt: skip
+        ("POST", "/customization/offerings/{configurable_id}/configure"): {"choices": {"m55": True}},
+        ("POST", "/customization/orders"): {
+            "configurable_id": b["configurable"],
+            "customer_id": a["customer"],
+            "choices": {"m55": True},
+        },
+        ("POST", "/customization/orders/{order_id}/transitions"): {"to_status": "cancelled"},
     }
 
 
@@ -321,6 +349,8 @@ FILTER_PARAMS = {
     "/lifecycle/rules": {"product_id": "product", "asset_id": "asset"},
     "/lifecycle/alarms": {"asset_id": "asset", "rule_id": "rule"},
     "/evaluation/evaluations": {"system_id": "eval_system", "tenant_id": "tenant"},
+    "/customization/offerings": {"offering_id": "offering"},
+    "/customization/orders": {"customer_id": "customer", "configurable_id": "configurable", "contract_id": "contract"},
 }
 
 
