@@ -315,15 +315,31 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             "name_zh": "x",
             "name_en": "x",
             "offering_id": b["offering"],
-            "model": {"groups": [{"code": "g", "name_zh": "g", "name_en": "g", "options": [
-                {"code": "o", "name_zh": "o", "name_en": "o"}]}]},
+            "model": {
+                "groups": [
+                    {
+                        "code": "g",
+                        "name_zh": "g",
+                        "name_en": "g",
+                        "options": [{"code": "o", "name_zh": "o", "name_en": "o"}],
+                    }
+                ]
+            },
         },  # fmt: skip
         # B's catalog offering by code: "no catalog offering has this code"
         ("POST", "/customization/import"): {"document": model_text("CF-NEW", "OBMARK", products=False)},
         ("PATCH", "/customization/offerings/{configurable_id}"): {"name_zh": "hijacked"},
         ("POST", "/customization/offerings/{configurable_id}/versions"): {
-            "model": {"groups": [{"code": "g", "name_zh": "g", "name_en": "g", "options": [
-                {"code": "o", "name_zh": "o", "name_en": "o"}]}]},
+            "model": {
+                "groups": [
+                    {
+                        "code": "g",
+                        "name_zh": "g",
+                        "name_en": "g",
+                        "options": [{"code": "o", "name_zh": "o", "name_en": "o"}],
+                    }
+                ]
+            },
         },  # fmt: skip
         ("POST", "/customization/offerings/{configurable_id}/configure"): {"choices": {"m55": True}},
         ("POST", "/customization/orders"): {
@@ -562,6 +578,8 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/invoices/{invoice_id}/transition": {"to_status": "void"},
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
     "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
+    "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
+    "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
 }
 
 
@@ -645,8 +663,10 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
     make_user(db, None, Role.evaluator, username="webevaluator")
     web = WebClient(app, "webevaluator")
     for method, path in web_routes(app):
-        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/") or path.startswith(
-            "/evaluation/maturity"
+        if (
+            method != "GET"
+            or path in ("/login", "/evaluation", "/terminology", "/")
+            or path.startswith("/evaluation/maturity")
         ):
             continue
         r = web.get(_fill(path, b.ids))
