@@ -129,7 +129,7 @@ class OptionStateRead(ReadModel):
     name_zh: str
     name_en: str
     price: Decimal
-    state: str  # chosen, ruled_out, required, impossible, open
+    state: str  # chosen, ruled_out, required, impossible, open; on a conflict: chosen, ruled_out or unknown
     reason: ConflictRead | None = Field(None, description="for an impossible option: what rules it out")
 
 

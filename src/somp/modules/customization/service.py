@@ -362,6 +362,11 @@ def _engine_call(fn, *args, **kw):  # noqa: ANN001, ANN202
         raise ValidationFailed("invalid configuration", [FieldError("choices", str(exc), "unknown")]) from None
 
 
+def _unsolved(choice: bool | None) -> str:
+    """An option's state when the choices conflict (nothing is solved): as the customer set it."""
+    return "unknown" if choice is None else ("chosen" if choice else "ruled_out")
+
+
 def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> ConfigureResult:
     """Valid choices per option (with why an option is impossible), the cheapest completion and its
     price, or the minimal conflicting set of rules when the choices cannot all hold."""
@@ -392,7 +397,7 @@ def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> 
                 name_zh=opt.name_zh,
                 name_en=opt.name_en,
                 price=opt.price,
-                state=state.value if state is not None else "unknown",
+                state=state.value if state is not None else _unsolved(req.choices.get(code)),
                 reason=reason,
             )
         )

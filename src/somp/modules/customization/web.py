@@ -6,7 +6,9 @@
   numeric requirements), so the page works as a plain GET form; with JavaScript
   (static/customization/configurator.js) every change asks ``.../state`` (the same query as JSON,
   in the page's language) and redraws the options: impossible ones greyed out with the rules that
-  rule them out, the live price and attributes, and a conflict with its minimal set of rules.
+  rule them out (still clickable: choosing one anyway shows the conflict it makes, and in a single
+  choice group it switches the choice), the live price and attributes, and a conflict with its
+  minimal set of rules.
 * ``POST /customization/offerings/{id}/confirm``: the configuration becomes a C2M order.
 * ``/customization/orders`` and ``/customization/orders/{id}``: C2M orders, their bill of options
   and their state machine (generic entity pages).
@@ -78,7 +80,6 @@ CONFIGURATOR = ENV.from_string("""{% extends "base.html" %}
     {% for o in g.options %}{% set s = view.options[o.code] %}
     <div class="cfg-option state-{{ s.state }}" data-option="{{ o.code }}">
       <label><input type="checkbox" name="c" value="{{ o.code }}"{% if s.state == 'chosen' %} checked{% endif %}
-        {% if s.state == 'impossible' %} disabled aria-disabled="true"{% endif %}
         aria-describedby="reason-{{ o.code }}">
         <span class="cfg-name">{{ o.name }}</span>
         <span class="num cfg-price">{{ o.price }}</span>
@@ -93,7 +94,7 @@ CONFIGURATOR = ENV.from_string("""{% extends "base.html" %}
   <fieldset class="cfg-group cfg-requirements">
     <legend>{{ t('customization.section.requirements') }}</legend>
     {% for a in attributes %}
-    <div class="field cfg-req">
+    <div class="cfg-req">
       <span>{{ a.name }} ({{ a.unit }})</span>
       <label>{{ t('customization.field.at_least') }}
         <input type="number" step="any" name="lo.{{ a.code }}" value="{{ a.low }}" data-attr="{{ a.code }}"></label>
@@ -180,7 +181,8 @@ def view_model(result: ConfigureResult, lang: str, units: dict[str, tuple[str, s
             reason = t(
                 "customization.page.impossible_because", why=(o.reason.message_zh if zh else o.reason.message_en)
             )
-        options[o.code] = {"state": o.state, "state_label": t(f"customization.state.{o.state}"), "reason": reason}
+        label = "" if o.state == "unknown" else t(f"customization.state.{o.state}")  # unknown: on a conflict
+        options[o.code] = {"state": o.state, "state_label": label, "reason": reason}
     conflict = None
     if result.conflict is not None:
         conflict = [
@@ -234,7 +236,7 @@ def configurator(request: Request) -> HTMLResponse:
         doc_groups = cfg.offering.groups
         groups = [
             {"code": g.code, "name": g.name_zh if zh else g.name_en, "single": g.single,
-             "rule": describe_group(g, lang),
+             "rule": describe_group(g, lang).removeprefix(g.name_zh if zh else g.name_en).lstrip("：: "),
              "options": [{"code": o.code, "name": o.name_zh if zh else o.name_en, "price": _price(o.price, lang)}
                          for o in g.options]}
             for g in doc_groups

@@ -27,9 +27,7 @@
       if (!row) { return; }
       row.className = "cfg-option state-" + o.state;
       var input = row.querySelector("input");
-      input.checked = o.state === "chosen";
-      input.disabled = o.state === "impossible";
-      if (input.disabled) { input.setAttribute("aria-disabled", "true"); } else { input.removeAttribute("aria-disabled"); }
+      if (o.state !== "unknown") { input.checked = o.state === "chosen"; }
       text(row.querySelector(".cfg-state"), o.state_label);
       var reason = row.querySelector(".cfg-reason");
       text(reason, o.reason);
