@@ -373,6 +373,16 @@ def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> 
     started = time.perf_counter()
     conf = get_configurable(session, configurable_id)
     _, number, c = compiled(session, conf, req.model_version)
+    return answer(c, req, conf.id, number, started)
+
+
+def compile_document(doc: docs.ModelDoc, code: str, name_zh: str = "", name_en: str = "") -> _Compiled:
+    """A compiled model straight from a document (no database: the CLI's offline queries)."""
+    return _Compiled(Configurator(docs.to_offering(doc, code, name_zh or code, name_en or code)), doc)
+
+
+def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: int, started: float) -> ConfigureResult:
+    """The answer of :func:`configure` on a compiled model."""
     cfg, reqs = c.cfg, _reqs(req.requirements)
     bad_req = [k for k in reqs if k not in {a.code for a in cfg.offering.attributes}]
     if bad_req:
@@ -381,7 +391,6 @@ def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> 
             [FieldError(f"requirements.{k}", f"unknown attribute {k!r}", "unknown") for k in bad_req],
         )
     vc = _engine_call(cfg.valid_choices, req.choices, requirements=reqs)
-    solves = vc.solves
     options = []
     explained = 0
     for code, opt in cfg.offering.options.items():
@@ -414,12 +423,12 @@ def configure(session: Session, configurable_id: int, req: ConfigureRequest) -> 
         )  # fmt: skip
     return ConfigureResult(
         status=vc.status.value,
-        configurable_id=conf.id,
+        configurable_id=configurable_id,
         model_version=number,
         options=options,
         completion=completion,
         conflict=_conflict(vc.conflict),
-        solves=solves,
+        solves=vc.solves,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
 
