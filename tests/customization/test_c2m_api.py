@@ -100,22 +100,21 @@ def test_a_model_with_unknown_codes_is_refused_with_every_path(shop):
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "document.groups.4.kind"
 
 
-def test_an_option_that_can_never_be_chosen_is_refused_with_the_rules_that_forbid_it(shop):
-    # m37 requires vsd but m37 and smart sequencing... : basic care cannot go with m37 here
+def test_an_option_that_can_never_be_chosen_is_a_warning_naming_the_rules_that_forbid_it(shop):
     text = model_text(code="CF-DEAD").replace(
-        "rules:\n",
-        "rules:\n  - {type: requires, code: dead, option: training, any_of: [basic]}\n"
-        "  - {type: requires, code: dead2, option: basic, any_of: [vsd]}\n",
-        1,
+        "rules:\n", "rules:\n  - {type: requires, code: dead, option: training, any_of: [basic]}\n"
+        "  - {type: requires, code: dead2, option: basic, any_of: [vsd]}\n", 1
     )
     r = shop["api"].post(f"{API}/import", json={"document": text})
-    assert r.status_code == 422, r.text
-    errs = r.json()["errors"]
-    assert {e["code"] for e in errs} == {"dead_option"}
-    fields = {e["field"]: e["message"] for e in errs}
+    assert r.status_code == 201, r.text
+    warnings = r.json()["model_version"]["warnings"]
+    assert {w["code"] for w in warnings} == {"dead_option"}
+    fields = {w["path"]: w["message"] for w in warnings}
     # basic needs vsd, but control is a single choice: basic is dead, and training (needs basic) too
-    assert set(fields) == {"document.groups.1.options.0", "document.groups.4.options.2"}
-    assert "control: choose exactly 1" in fields["document.groups.1.options.0"].lower()
+    assert set(fields) == {"groups.1.options.0", "groups.4.options.2"}
+    assert fields["groups.1.options.0"] == (
+        "option 'basic' can never be chosen: Control: choose exactly 1; basic control requires variable-speed drive"
+    )
 
 
 def test_a_model_without_any_configuration_is_refused_and_a_cycle_is_a_warning(shop):

@@ -45,8 +45,9 @@ def _written(conf, row, warnings) -> ConfigurableWritten:  # noqa: ANN001
 @router.post("/offerings", response_model=ConfigurableWritten, status_code=status.HTTP_201_CREATED)
 def create_configurable(data: ConfigurableCreate, c: Write):
     """Define a configurable offering on a catalog offering, with its first model version (validated:
-    unknown codes, duplicates, bounds, a model without any configuration, options that can never be
-    chosen are refused with the path of each problem; options requiring each other are warnings)."""
+    unknown codes, duplicates, bounds, self-references and a model without any configuration are
+    refused with the path of each problem; options that can never be chosen and options requiring
+    each other in a cycle are warnings)."""
     conf, row, warnings = service.create_configurable(c.session, data, c.principal.user_id)
     c.commit()
     return _written(conf, row, warnings)

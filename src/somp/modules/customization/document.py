@@ -22,11 +22,12 @@ A document::
     price_effects: [{code: bundle, when: [full_care, remote], amount: "-1500.00", name_zh: ..., name_en: ...}]
     attributes: [{code: flow, name_zh: 排气量, name_en: Air flow, unit: m3/min, base: 0, values: {m22: 3.6}}]
 
-:func:`check` goes beyond the format: every code a rule, price effect or attribute names must exist,
-codes are unique, bounds are ordered; then the model itself must admit at least one configuration
-and every option must be choosable in some configuration (a dead option is a modelling error,
-explained by the rules that forbid it). Options that require each other in a cycle are reported
-as a warning (they are always chosen together).
+:func:`to_offering` goes beyond the format: every code a rule, price effect or attribute names must
+exist, codes are unique, bounds are ordered, nothing requires or excludes itself. :func:`check` then
+solves the model: it must admit at least one configuration (else refused, with the minimal set of
+rules in conflict). Anomalies are warnings, as feature-model analysis reports them: a "dead" option
+that no configuration can include (named with the minimal set of rules that forbids it), and options
+that require each other in a cycle (always chosen together).
 """
 
 from __future__ import annotations
@@ -490,10 +491,14 @@ def requires_cycles(doc: ModelDoc) -> list[list[str]]:
     return sorted(out)
 
 
+DEAD_EXPLAINED = 5  # dead options explained one by one (each explanation is a few CP-SAT solves)
+
+
 def check(doc: ModelDoc, off: eng.Offering) -> list[Problem]:
-    """Check the model as a whole with the configurator; returns the warnings, raises
-    :class:`DocumentInvalid` when no configuration exists or an option can never be chosen (each
-    named with the minimal set of rules that forbids it)."""
+    """Check the model as a whole with the configurator. Raises :class:`DocumentInvalid` when no
+    configuration satisfies every rule (with the minimal conflicting set); returns the warnings:
+    options that no configuration can include ("dead" options, the first ones with the minimal set
+    of rules that forbids them) and options that require each other in a cycle."""
     from somp.modules.customization.configurator import Configurator, Status
 
     cfg = Configurator(off)
@@ -504,14 +509,17 @@ def check(doc: ModelDoc, off: eng.Offering) -> list[Problem]:
         )
     where = {o.code: f"groups.{gi}.options.{oi}" for gi, g in enumerate(doc.groups) for oi, o in enumerate(g.options)}
     dead = [c for c, s in vc.states.items() if s.value == "impossible"]
-    problems = []
-    for c in dead:
+    warnings = []
+    for c in dead[:DEAD_EXPLAINED]:
         conflict = cfg.explain({c: True})
         why = "; ".join(i.message_en for i in conflict.items if i.kind.value != "choice") if conflict else ""
-        problems.append(Problem(where[c], f"option {c!r} can never be chosen: {why}", "dead_option"))
-    if problems:
-        raise DocumentInvalid(problems)
-    return [
+        warnings.append(Problem(where[c], f"option {c!r} can never be chosen: {why}", "dead_option"))
+    if len(dead) > DEAD_EXPLAINED:
+        rest = dead[DEAD_EXPLAINED:]
+        warnings.append(
+            Problem("groups", f"{len(rest)} more options can never be chosen: {', '.join(rest)}", "dead_option")
+        )
+    return warnings + [
         Problem("rules", f"options {', '.join(cycle)} require each other: they are always chosen together", "cycle")
         for cycle in requires_cycles(doc)
     ]

@@ -106,7 +106,10 @@ class ConfigureRequest(InputModel):
     choices: Choices = Field(default_factory=dict)
     requirements: Requirements = Field(default_factory=dict)
     model_version: int | None = Field(None, ge=1, description="default: the current version")
-    reasons: bool = Field(True, description="explain why each impossible option is impossible (up to 40)")
+    reasons: bool = Field(
+        True, description="explain why impossible options are impossible (up to 40 of them, within about 1 s)"
+    )
+    completion: bool = Field(True, description="also the cheapest completion and its price")
 
 
 class ConflictItemRead(ReadModel):
@@ -130,7 +133,9 @@ class OptionStateRead(ReadModel):
     name_en: str
     price: Decimal
     state: str  # chosen, ruled_out, required, impossible, open; on a conflict: chosen, ruled_out or unknown
-    reason: ConflictRead | None = Field(None, description="for an impossible option: what rules it out")
+    reason: ConflictRead | None = Field(
+        None, description="for an impossible option: what rules it out (none past the limits: choose it to see why)"
+    )
 
 
 class PriceLineRead(ReadModel):

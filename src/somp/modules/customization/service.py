@@ -69,7 +69,8 @@ from somp.modules.customization.schemas import (
     Requirements,
 )
 
-REASON_LIMIT = 40  # impossible options explained per query (each explanation is a few solves)
+REASON_LIMIT = 40  # impossible options explained per query (each explanation is a few solves) ...
+REASON_BUDGET_S = 1.0  # ... within this time; the rest are left without a reason (choosing one shows why)
 
 
 def _refused(exc: docs.DocumentInvalid, prefix: str = "model") -> ValidationFailed:
@@ -393,10 +394,17 @@ def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: in
     vc = _engine_call(cfg.valid_choices, req.choices, requirements=reqs)
     options = []
     explained = 0
+    deadline = time.perf_counter() + REASON_BUDGET_S
     for code, opt in cfg.offering.options.items():
         state = vc.states.get(code)
         reason = None
-        if state is not None and state.value == "impossible" and req.reasons and explained < REASON_LIMIT:
+        if (
+            state is not None
+            and state.value == "impossible"
+            and req.reasons
+            and explained < REASON_LIMIT
+            and time.perf_counter() < deadline
+        ):
             explained += 1
             reason = _conflict(cfg.explain({**req.choices, code: True}, reqs), drop_choice=code)
         options.append(
@@ -411,7 +419,7 @@ def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: in
             )
         )
     completion = None
-    if vc.status is Status.ok:
+    if vc.status is Status.ok and req.completion:
         comp = cfg.complete(req.choices, Objective.cheapest, requirements=reqs)
         completion = CompletionRead(
             selected=list(comp.selected),
