@@ -21,6 +21,7 @@ MANIFEST = ModuleManifest(
     api="somp.modules.customization.api:router",
     web="somp.modules.customization.web:router",
     cli="somp.modules.customization.cli:app",
+    demo="somp.modules.customization.demo:load",
     nav=(
         NavItem("customization.nav.configurator", "/customization", "3", "customization:read"),
         NavItem("customization.nav.orders", "/customization/orders", "3", "customization:read"),
