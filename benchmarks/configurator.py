@@ -140,7 +140,14 @@ def partial_configurations(cfg: Configurator, n: int, seed: int) -> list[dict[st
     return out
 
 
-def service_path(off: Offering, queries: list[dict[str, bool]], expected: list, repeat: int, url: str | None):
+def service_path(
+    off: Offering,
+    engine_cfg: Configurator,
+    queries: list[dict[str, bool]],
+    expected: list,
+    repeat: int,
+    url: str | None,
+):
     """The valid-choices query through the service on the model stored in a database."""
     import tempfile
 
@@ -191,14 +198,15 @@ def service_path(off: Offering, queries: list[dict[str, bool]], expected: list, 
             return service.configure(s, conf.id, ConfigureRequest(choices=choices, **flags))
 
     _, out["first_query_ms"] = timed(query, queries[0], reasons=False, completion=False)
-    valid, full = [], []
+    valid, full, engine = [], [], []
     for q, states in zip(queries, expected, strict=True):
+        engine.append(timed(engine_cfg.valid_choices, q, repeat=repeat)[1])  # same moment, same machine load
         ans, ms = timed(query, q, repeat=repeat, reasons=False, completion=False)
         assert {x.code: x.state for x in ans.options} == {c: v.value for c, v in states.items()}, "service != engine"
         valid.append(ms)
         _, ms = timed(query, q, repeat=repeat)
         full.append(ms)
-    out["valid"], out["full"] = valid, full
+    out["valid"], out["full"], out["engine"] = valid, full, engine
     out["backend"] = db.dialect
     if url:  # leave no benchmark tenant behind in a shared database
         with db.session(Scope.all_tenants()) as s:
@@ -260,7 +268,7 @@ def main() -> None:
         explain.append(ms)
         core_sizes.append(len(ans.conflict.items))
     completion = [timed(cfg.complete, q, repeat=args.repeat)[1] for q in queries]
-    svc = service_path(off, queries, states, args.repeat, args.database_url)
+    svc = service_path(off, cfg, queries, states, args.repeat, args.database_url)
 
     def row(name, ms, n_solves):
         return {
@@ -277,6 +285,7 @@ def main() -> None:
         row("valid choices, one solve per (option, value) (baseline)", naive, naive_solves),
         row("minimal conflict set (explain)", explain, []),
         row("cheapest completion", completion, []),
+        row("valid choices, engine alone, interleaved with the service row", svc["engine"], []),
         row(f"valid choices through the service ({svc['backend']}, cached model)", svc["valid"], []),
         row("service: valid choices + reasons (<=40) + cheapest completion", svc["full"], []),
     ]

@@ -25,14 +25,14 @@ def model_text(code: str = "CF-C2M", offering: str = "OF-SALE-24", products: boo
 
 def seed_c2m(db: Database, tenant: Tenant, *, offering_code: str, customer_id: int, code: str) -> dict[str, int]:
     """The model imported for ``tenant`` and one C2M order (m55 + remote) for ``customer_id``."""
-    from somp.modules.customization import service
+    from somp.modules.customization import orders, service
     from somp.modules.customization.schemas import C2MOrderCreate, ModelImport
 
     with db.session(Scope.tenant(tenant.id)) as s:
         conf, _row, _w, _added = service.import_model(
             s, ModelImport(document=model_text(code, offering_code, products=False)), None
         )
-        order = service.confirm(
+        order = orders.confirm(
             s, C2MOrderCreate(configurable_id=conf.id, customer_id=customer_id, choices={"m55": True, "remote": True})
         )
         s.commit()

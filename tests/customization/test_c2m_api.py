@@ -102,8 +102,10 @@ def test_a_model_with_unknown_codes_is_refused_with_every_path(shop):
 
 def test_an_option_that_can_never_be_chosen_is_a_warning_naming_the_rules_that_forbid_it(shop):
     text = model_text(code="CF-DEAD").replace(
-        "rules:\n", "rules:\n  - {type: requires, code: dead, option: training, any_of: [basic]}\n"
-        "  - {type: requires, code: dead2, option: basic, any_of: [vsd]}\n", 1
+        "rules:\n",
+        "rules:\n  - {type: requires, code: dead, option: training, any_of: [basic]}\n"
+        "  - {type: requires, code: dead2, option: basic, any_of: [vsd]}\n",
+        1,
     )
     r = shop["api"].post(f"{API}/import", json={"document": text})
     assert r.status_code == 201, r.text

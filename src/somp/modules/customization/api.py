@@ -10,7 +10,7 @@ from somp.api.common import Listing
 from somp.api.deps import RequestContext, requires
 from somp.core.pagination import Page
 from somp.core.schemas import MAX_ID
-from somp.modules.customization import service
+from somp.modules.customization import orders, service
 from somp.modules.customization.models import C2MStatus, ConfigurableStatus
 from somp.modules.customization.schemas import (
     C2MOrderCreate,
@@ -132,9 +132,9 @@ def configure(configurable_id: int, req: ConfigureRequest, c: Read):
 def confirm(data: C2MOrderCreate, c: Write):
     """Confirm a configuration: a C2M production order (released) with its bill of options and a
     draft contract for the customer. Conflicting choices: 422 with the rules; a changed model: 409."""
-    order = service.confirm(c.session, data, c.principal.user_id)
+    order = orders.confirm(c.session, data, c.principal.user_id)
     c.commit()
-    return service.to_read(c.session, [order])[0]
+    return orders.to_read(c.session, [order])[0]
 
 
 @router.get("/orders", response_model=Page[C2MOrderRead])
@@ -147,7 +147,7 @@ def list_orders(
     contract_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ):
-    items, nxt = service.list_orders(
+    items, nxt = orders.list_orders(
         c.session,
         status=status,
         customer_id=customer_id,
@@ -156,17 +156,17 @@ def list_orders(
         q=q,
         **params.kw(),
     )
-    return {"items": service.to_read(c.session, items), "next_cursor": nxt, "limit": params.limit}
+    return {"items": orders.to_read(c.session, items), "next_cursor": nxt, "limit": params.limit}
 
 
 @router.get("/orders/{order_id}", response_model=C2MOrderRead)
 def get_order(order_id: int, c: Read):
-    return service.to_read(c.session, [service.get_order(c.session, order_id)])[0]
+    return orders.to_read(c.session, [orders.get_order(c.session, order_id)])[0]
 
 
 @router.post("/orders/{order_id}/transitions", response_model=C2MOrderRead)
 def transition_order(order_id: int, req: C2MTransition, c: Write):
     """Start production, complete, deliver or cancel; an illegal move is refused (409)."""
-    order = service.transition_order(c.session, order_id, req)
+    order = orders.transition_order(c.session, order_id, req)
     c.commit()
-    return service.to_read(c.session, [order])[0]
+    return orders.to_read(c.session, [order])[0]

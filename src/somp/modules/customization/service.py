@@ -1,60 +1,39 @@
-"""Configurator and C2M service (framework nodes 3.2 customised services / C2M and 2.1.2
-product-service combination design). No HTTP here: functions take a scoped session.
+"""Configurator service (framework nodes 3.2 customised services / C2M and 2.1.2 product-service
+combination design): configuration models and queries. No HTTP here: functions take a scoped
+session. C2M orders: :mod:`.orders`.
 
 * Configuration models are versioned: defining or editing a model validates its document
   (:mod:`.document`: every path with its problem; the model must admit a configuration and every
   option must be choosable) and stores it as the next version; a version row never changes.
 * Queries (:func:`configure`) run on the compiled CP-SAT model of a version, cached per process by
   (version id, content hash): a query reads two columns from the database and never recompiles.
-* :func:`confirm` turns a configuration into a C2M production order with its bill of options and a
-  draft contract through the contracts kernel service, in one transaction, and records
-  :class:`~.events.C2MOrderReleased`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from somp.core.database import utcnow
 from somp.core.errors import Conflict as ConflictError
-from somp.core.errors import FieldError, NotFound, ValidationFailed, illegal_transition
-from somp.core.events import record
+from somp.core.errors import FieldError, NotFound, ValidationFailed
 from somp.core.pagination import Order
-from somp.core.sequences import next_number
 from somp.core.service import apply_changes, check_version, ensure_unique, get_or_404, list_page, require_ref
 from somp.core.tenancy import current_scope
 from somp.modules.catalog.models import Offering, OfferingStatus, Product
-from somp.modules.contracts.models import Contract, ContractStatus
-from somp.modules.contracts.schemas import ContractCreate, ContractTransition
-from somp.modules.contracts.service import create_contract, transition_contract
-from somp.modules.customers.models import Customer
 from somp.modules.customization import document as docs
 from somp.modules.customization.configurator import Configurator, Conflict, Objective, Status
-from somp.modules.customization.events import C2MOrderReleased, C2MOrderStatusChanged
 from somp.modules.customization.models import (
-    C2M_TRANSITIONS,
-    C2MOrder,
-    C2MOrderLine,
-    C2MStatus,
     ConfigurableOffering,
     ConfigurableStatus,
     ConfigurationModel,
-    LineKind,
 )
 from somp.modules.customization.offering import OfferingInvalid
 from somp.modules.customization.schemas import (
-    C2MOrderCreate,
-    C2MOrderLineRead,
-    C2MOrderRead,
-    C2MTransition,
     CompletionRead,
     ConfigurableCreate,
     ConfigurableUpdate,
@@ -129,7 +108,7 @@ def _add_version(
     return row
 
 
-def _check_offering(session: Session, offering_id: int, field: str = "offering_id") -> Offering:
+def check_offering(session: Session, offering_id: int, field: str = "offering_id") -> Offering:
     offering = require_ref(session, Offering, offering_id, field, "offering")
     if offering.status == OfferingStatus.retired:
         raise ValidationFailed("invalid reference", [FieldError(field, "offering is retired", "retired")])
@@ -139,7 +118,7 @@ def _check_offering(session: Session, offering_id: int, field: str = "offering_i
 def create_configurable(
     session: Session, data: ConfigurableCreate, user_id: int | None
 ) -> tuple[ConfigurableOffering, ConfigurationModel, list[docs.Problem]]:
-    offering = _check_offering(session, data.offering_id)
+    offering = check_offering(session, data.offering_id)
     ensure_unique(session, ConfigurableOffering, "code", data.code)
     canonical, warnings = _validated(session, data.model, data.code, data.name_zh, data.name_en)
     tenant_id = current_scope(session).tenant_id or offering.tenant_id
@@ -339,7 +318,7 @@ def clear_cache() -> None:
 # ---- queries ---------------------------------------------------------------------------------------
 
 
-def _conflict(c: Conflict | None, drop_choice: str | None = None) -> ConflictRead | None:
+def conflict_read(c: Conflict | None, drop_choice: str | None = None) -> ConflictRead | None:
     if c is None:
         return None
     items = [i for i in c.items if not (i.kind.value == "choice" and i.code == drop_choice)]
@@ -352,11 +331,11 @@ def _conflict(c: Conflict | None, drop_choice: str | None = None) -> ConflictRea
     )  # fmt: skip
 
 
-def _reqs(requirements: Requirements) -> dict[str, tuple]:
+def requirement_bounds(requirements: Requirements) -> dict[str, tuple]:
     return {k: (v.low, v.high) for k, v in requirements.items()}
 
 
-def _engine_call(fn, *args, **kw):  # noqa: ANN001, ANN202
+def engine_call(fn, *args, **kw):  # noqa: ANN001, ANN202
     try:
         return fn(*args, **kw)
     except OfferingInvalid as exc:  # the engine's refusal of an unknown option or attribute
@@ -384,14 +363,14 @@ def compile_document(doc: docs.ModelDoc, code: str, name_zh: str = "", name_en: 
 
 def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: int, started: float) -> ConfigureResult:
     """The answer of :func:`configure` on a compiled model."""
-    cfg, reqs = c.cfg, _reqs(req.requirements)
+    cfg, reqs = c.cfg, requirement_bounds(req.requirements)
     bad_req = [k for k in reqs if k not in {a.code for a in cfg.offering.attributes}]
     if bad_req:
         raise ValidationFailed(
             "invalid configuration",
             [FieldError(f"requirements.{k}", f"unknown attribute {k!r}", "unknown") for k in bad_req],
         )
-    vc = _engine_call(cfg.valid_choices, req.choices, requirements=reqs)
+    vc = engine_call(cfg.valid_choices, req.choices, requirements=reqs)
     options = []
     explained = 0
     deadline = time.perf_counter() + REASON_BUDGET_S
@@ -406,7 +385,7 @@ def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: in
             and time.perf_counter() < deadline
         ):
             explained += 1
-            reason = _conflict(cfg.explain({**req.choices, code: True}, reqs), drop_choice=code)
+            reason = conflict_read(cfg.explain({**req.choices, code: True}, reqs), drop_choice=code)
         options.append(
             OptionStateRead(
                 code=code,
@@ -435,209 +414,7 @@ def answer(c: _Compiled, req: ConfigureRequest, configurable_id: int, number: in
         model_version=number,
         options=options,
         completion=completion,
-        conflict=_conflict(vc.conflict),
+        conflict=conflict_read(vc.conflict),
         solves=vc.solves,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
-
-
-# ---- C2M orders ------------------------------------------------------------------------------------
-
-
-def confirm(session: Session, data: C2MOrderCreate, user_id: int | None = None) -> C2MOrder:
-    """A confirmed configuration -> a C2M production order (released) with its bill of options, and
-    a draft contract for the customer through the contracts service. Refused whole when the choices
-    conflict (422 with the minimal conflicting rules) or the model changed since (409)."""
-    conf = require_ref(session, ConfigurableOffering, data.configurable_id, "configurable_id", "configurable offering")
-    if conf.status != ConfigurableStatus.active:
-        raise ValidationFailed("invalid reference", [FieldError("configurable_id", "retired", "retired")])
-    customer = require_ref(session, Customer, data.customer_id, "customer_id", "customer")
-    if data.model_version is not None and data.model_version != conf.current_version:
-        raise ConflictError(
-            f"the model changed since this configuration (now version {conf.current_version}, configured on"
-            f" {data.model_version}); configure again",
-            [FieldError("model_version", "stale model version", "stale")],
-        )
-    model_id, number, c = compiled(session, conf)
-    reqs = _reqs(data.requirements)
-    comp = _engine_call(c.cfg.complete, data.choices, Objective.cheapest, requirements=reqs)
-    if comp.status is Status.conflict:
-        found = _conflict(comp.conflict)
-        raise ValidationFailed(
-            "the choices cannot all hold: " + found.message_en,
-            [FieldError("choices", found.message_en, "conflict", params={"message_zh": found.message_zh,
-                        "rules": [i.code for i in found.items if i.kind == "rule"]})],
-        )  # fmt: skip
-    unit = comp.price.total
-    total = (unit * data.quantity).quantize(Decimal("0.01"))
-    today = utcnow().date()
-    start = data.contract_start or today
-    end = data.contract_end or _plus_year(start)
-    offering = _check_offering(session, conf.offering_id, "configurable_id")
-    number_text = next_number(session, conf.tenant_id, "C2M", today.year)
-    ensure_unique(session, C2MOrder, "number", number_text)
-    contract = create_contract(
-        session,
-        ContractCreate(
-            customer_id=customer.id,
-            offering_id=offering.id,
-            start_date=start,
-            end_date=end,
-            total_value=total,
-            notes=f"C2M {number_text}: {conf.code} v{number}, {data.quantity} x {unit} {comp.price.currency}",
-        ),
-    )
-    order = C2MOrder(
-        tenant_id=conf.tenant_id,
-        number=number_text,
-        configurable_id=conf.id,
-        model_id=model_id,
-        model_version=number,
-        customer_id=customer.id,
-        contract_id=contract.id,
-        quantity=data.quantity,
-        choices=dict(data.choices),
-        requirements={k: [_s(v.low), _s(v.high)] for k, v in data.requirements.items()},
-        selected=list(comp.selected),
-        attributes={k: str(v) for k, v in (comp.attributes or {}).items()},
-        unit_price=unit,
-        total_amount=total,
-        currency=comp.price.currency,
-        due_date=data.due_date,
-        notes=data.notes,
-    )
-    session.add(order)
-    session.flush()
-    for line_no, ln in enumerate(comp.price.lines, start=1):
-        if line_no == 1:  # the base price comes first
-            kind, group, product = LineKind.base, None, None
-        elif ln.code in c.group_of:
-            group = c.group_of[ln.code]
-            kind, product = LineKind(c.kind_of[group].value), c.product_of.get(ln.code)
-        else:
-            kind, group, product = LineKind.price_effect, None, None
-        session.add(
-            C2MOrderLine(
-                tenant_id=order.tenant_id, order_id=order.id, line_no=line_no, kind=kind, group_code=group,
-                code=ln.code, name_zh=ln.name_zh, name_en=ln.name_en, product_code=product, unit_price=ln.amount,
-            )
-        )  # fmt: skip
-    record(
-        session,
-        C2MOrderReleased(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            number=order.number,
-            customer_id=order.customer_id,
-            contract_id=order.contract_id,
-            configurable_id=conf.id,
-            model_version=number,
-            selected=order.selected,
-            quantity=order.quantity,
-            total_amount=total,
-        ),
-    )
-    session.flush()
-    return order
-
-
-def _s(v: Decimal | None) -> str | None:
-    return None if v is None else str(v)
-
-
-def _plus_year(d: dt.date) -> dt.date:
-    try:
-        return d.replace(year=d.year + 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + 1, day=28)
-
-
-def get_order(session: Session, order_id: int) -> C2MOrder:
-    return get_or_404(session, C2MOrder, order_id, "C2M order")
-
-
-def order_lines(session: Session, order_ids: list[int]) -> dict[int, list[C2MOrderLine]]:
-    out: dict[int, list[C2MOrderLine]] = {i: [] for i in order_ids}
-    if order_ids:
-        for ln in session.scalars(
-            select(C2MOrderLine).where(C2MOrderLine.order_id.in_(order_ids)).order_by(C2MOrderLine.line_no)
-        ):
-            out[ln.order_id].append(ln)
-    return out
-
-
-def to_read(session: Session, orders: list[C2MOrder], with_lines: bool = True) -> list[C2MOrderRead]:
-    lines = order_lines(session, [o.id for o in orders]) if with_lines else {}
-    return [
-        C2MOrderRead.model_validate(o).model_copy(
-            update={"lines": [C2MOrderLineRead.model_validate(ln) for ln in lines.get(o.id, [])]}
-        )
-        for o in orders
-    ]
-
-
-def transition_order(session: Session, order_id: int, req: C2MTransition) -> C2MOrder:
-    """released -> in_production -> completed -> delivered; released or in production ->
-    cancelled (its still-draft contract is cancelled with it)."""
-    order = get_order(session, order_id)
-    check_version(order, req.version)
-    allowed = C2M_TRANSITIONS[order.status]
-    if req.to_status not in allowed:
-        raise illegal_transition("c2m_status", order.status, req.to_status, allowed)
-    at = req.at or utcnow()
-    if at < order.released_at:
-        raise ValidationFailed("invalid time", [FieldError("at", "before the order was released", "order")])
-    stamp = {
-        C2MStatus.in_production: "started_at",
-        C2MStatus.completed: "completed_at",
-        C2MStatus.delivered: "delivered_at",
-        C2MStatus.cancelled: "cancelled_at",
-    }[req.to_status]
-    setattr(order, stamp, at)
-    if req.note:
-        order.notes = (order.notes + "\n" if order.notes else "") + req.note
-    if req.to_status == C2MStatus.cancelled and order.contract_id:
-        contract = session.get(Contract, order.contract_id)
-        if contract is not None and contract.status == ContractStatus.draft:
-            transition_contract(session, contract.id, ContractTransition(to_status=ContractStatus.cancelled))
-    previous = order.status
-    order.status = req.to_status
-    record(
-        session,
-        C2MOrderStatusChanged(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            customer_id=order.customer_id,
-            contract_id=order.contract_id,
-            from_status=previous,
-            to_status=req.to_status,
-        ),
-    )
-    session.flush()
-    return order
-
-
-def list_orders(
-    session: Session,
-    *,
-    limit: int,
-    cursor: str | None,
-    order: Order = "asc",
-    status: C2MStatus | None = None,
-    customer_id: int | None = None,
-    configurable_id: int | None = None,
-    contract_id: int | None = None,
-    q: str | None = None,
-) -> tuple[list[C2MOrder], str | None]:
-    stmt = select(C2MOrder)
-    if status:
-        stmt = stmt.where(C2MOrder.status == status)
-    if customer_id:
-        stmt = stmt.where(C2MOrder.customer_id == customer_id)
-    if configurable_id:
-        stmt = stmt.where(C2MOrder.configurable_id == configurable_id)
-    if contract_id:
-        stmt = stmt.where(C2MOrder.contract_id == contract_id)
-    if q:
-        stmt = stmt.where(C2MOrder.number.icontains(q, autoescape=True))
-    return list_page(session, stmt, C2MOrder, limit=limit, cursor=cursor, order=order)

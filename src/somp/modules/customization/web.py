@@ -26,7 +26,7 @@ from starlette.datastructures import FormData, QueryParams
 
 from somp.core.errors import DomainError
 from somp.modules.customers.service import list_customers
-from somp.modules.customization import service
+from somp.modules.customization import orders, service
 from somp.modules.customization.models import C2M_TRANSITIONS, C2MOrder, C2MStatus
 from somp.modules.customization.offering import describe_group
 from somp.modules.customization.schemas import C2MOrderCreate, C2MTransition, ConfigureRequest, ConfigureResult
@@ -314,7 +314,7 @@ def confirm(request: Request, form: FormData = Depends(read_form)) -> Response:
                 model_version=number("model_version"),
                 quantity=number("quantity") or 0,
             )
-            order = service.confirm(w.session, data, w.principal.user_id)
+            order = orders.confirm(w.session, data, w.principal.user_id)
         except DomainError as exc:
             w.rollback()
             for _f, m in domain_errors(exc, w.lang):
@@ -369,7 +369,7 @@ def _order_sections(w: WebContext, order: C2MOrder) -> list[Section]:
     rows = [
         {"line_no": ln.line_no, "kind": ln.kind.value, "code": ln.code, "name": ln.name_zh if zh else ln.name_en,
          "product_code": ln.product_code, "unit_price": ln.unit_price}
-        for ln in service.order_lines(w.session, [order.id])[order.id]
+        for ln in orders.order_lines(w.session, [order.id])[order.id]
     ]  # fmt: skip
 
     class Row:
@@ -396,8 +396,8 @@ ORDERS = EntitySpec(
     model=C2MOrder,
     title="number",
     read_perm=READ,
-    list_fn=service.list_orders,
-    get_fn=service.get_order,
+    list_fn=orders.list_orders,
+    get_fn=orders.get_order,
     columns=[
         Column("number", "link"),
         Column("customer_id", "ref", ref="customers"),
@@ -434,7 +434,7 @@ ORDERS = EntitySpec(
         permission=WRITE,
         allowed=lambda o: C2M_TRANSITIONS[o.status],
         schema=C2MTransition,
-        apply=lambda s, id_, req, w: service.transition_order(s, id_, req),
+        apply=lambda s, id_, req, w: orders.transition_order(s, id_, req),
         extra=(Field("note", kind="textarea"),),
     ),
     sections=_order_sections,
