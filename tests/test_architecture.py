@@ -32,6 +32,7 @@ PURE_ENGINES = [
     "modules/evaluation/system_excel.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
+    "modules/customization/document.py",
     "modules/pss/kano.py",
     "modules/pss/qfd.py",
     "modules/pss/pricing.py",

@@ -537,6 +537,9 @@ def test_customer_user_sees_only_own_customers_rows_and_cannot_write(app, db, cl
     assert [x["id"] for x in wos] == [a.ids["work_order"]]
     assert api.get(f"{API}/work-orders/{a.ids['other_work_order']}").status_code == 404
     assert [x["id"] for x in api.get(f"{API}/invoices").json()["items"]] == [a.ids["invoice"]]
+    assert [x["id"] for x in api.get(f"{API}/customization/orders").json()["items"]] == [a.ids["c2m_order"]]
+    r = api.post(f"{API}/customization/orders/{a.ids['c2m_order']}/transitions", json={"to_status": "cancelled"})
+    assert r.status_code == 403
     assert api.get(f"{API}/customers").status_code == 403
     r = api.patch(f"{API}/assets/{a.ids['asset']}", json={"site_name": "x"})
     assert r.status_code == 403

@@ -294,3 +294,14 @@ def test_queries_reuse_the_compiled_model_until_a_new_version(shop, db):
         _, n2, second = service.compiled(s, conf)
         assert n2 == 2 and second is not first and second.cfg.offering.base_price == D("1.00")
         s.rollback()
+
+
+def test_a_retired_configurable_offering_takes_no_new_orders(shop):
+    api, conf = shop["api"], shop["conf"]
+    r = api.patch(f"{API}/offerings/{conf['id']}", json={"status": "retired", "version": conf["version"]})
+    assert r.status_code == 200 and r.json()["status"] == "retired"
+    r = api.post(
+        f"{API}/orders", json={"configurable_id": conf["id"], "customer_id": shop["customer"].id, "choices": {}}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "configurable_id"
+    assert api.get(f"{API}/offerings", params={"status": "retired"}).json()["items"][0]["id"] == conf["id"]

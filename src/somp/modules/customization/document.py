@@ -32,6 +32,7 @@ that require each other in a cycle (always chosen together).
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from dataclasses import dataclass
@@ -43,7 +44,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from somp.core.schemas import Amount, Code, Name, NonNegativeAmount
 from somp.modules.customization import offering as eng
-from somp.modules.customization.models import OptionKind
+
+
+class OptionKind(enum.StrEnum):
+    """What an option group offers (2.1.2: product variants, service levels, add-ons); the lines of
+    an order's bill of options carry it (:class:`~somp.modules.customization.models.LineKind`)."""
+
+    variant = "variant"
+    service_level = "service_level"
+    addon = "addon"
+
 
 Codes = Annotated[list[Code], Field(max_length=1000)]
 AttrValue = Annotated[Decimal, Field(max_digits=15, decimal_places=eng.ATTRIBUTE_PLACES)]

@@ -32,14 +32,6 @@ class ConfigurableStatus(enum.StrEnum):
     retired = "retired"
 
 
-class OptionKind(enum.StrEnum):
-    """What an option group offers (2.1.2: product variants, service levels, add-ons)."""
-
-    variant = "variant"
-    service_level = "service_level"
-    addon = "addon"
-
-
 class LineKind(enum.StrEnum):
     """A line of an order's bill of options."""
 
