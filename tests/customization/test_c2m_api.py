@@ -293,6 +293,9 @@ def test_queries_reuse_the_compiled_model_until_a_new_version(shop, db):
         service.add_model_version(s, conf.id, ModelVersionCreate(model=doc), None)
         _, n2, second = service.compiled(s, conf)
         assert n2 == 2 and second is not first and second.cfg.offering.base_price == D("1.00")
+        conf.name_en = "renamed"
+        _, _, third = service.compiled(s, conf)
+        assert third is not second and third.cfg.price([]).lines[0].name_en == "renamed"
         s.rollback()
 
 

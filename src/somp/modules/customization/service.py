@@ -3,10 +3,12 @@ combination design): configuration models and queries. No HTTP here: functions t
 session. C2M orders: :mod:`.orders`.
 
 * Configuration models are versioned: defining or editing a model validates its document
-  (:mod:`.document`: every path with its problem; the model must admit a configuration and every
-  option must be choosable) and stores it as the next version; a version row never changes.
+  (:mod:`.document`: every path with its problem; the model must admit a configuration; dead
+  options and requires-cycles are warnings) and stores it as the next version; a version row never
+  changes.
 * Queries (:func:`configure`) run on the compiled CP-SAT model of a version, cached per process by
-  (version id, content hash): a query reads two columns from the database and never recompiles.
+  (version id, content hash, offering names): a query reads two columns of the version and never
+  recompiles.
 """
 
 from __future__ import annotations
@@ -278,14 +280,15 @@ class _Compiled:
         self.product_of = {o.code: o.product for g in doc.groups for o in g.options}
 
 
-_CACHE: OrderedDict[tuple[int, str], _Compiled] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str, str, str, str], _Compiled] = OrderedDict()
 _CACHE_SIZE = 32
 _LOCK = threading.Lock()
 
 
 def compiled(session: Session, conf: ConfigurableOffering, number: int | None = None) -> tuple[int, int, _Compiled]:
     """(model row id, version number, compiled model) of a version, from the process cache when
-    it holds it (only the row's id and hash are read then)."""
+    it holds it (only the row's id and hash are read then). A version never changes, so the cache
+    needs no invalidation; renaming the offering (its names head the price lines) compiles anew."""
     number = number or conf.current_version
     head = session.execute(
         select(ConfigurationModel.id, ConfigurationModel.content_hash).where(
@@ -294,7 +297,7 @@ def compiled(session: Session, conf: ConfigurableOffering, number: int | None = 
     ).first()
     if head is None:
         raise NotFound(f"configurable offering {conf.id} has no model version {number}")
-    key = (head.id, head.content_hash)
+    key = (head.id, head.content_hash, conf.code, conf.name_zh, conf.name_en)  # names: the base price line
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
