@@ -101,3 +101,25 @@ def test_configurable_list_links_to_the_configurator(app, site):
     r = web.get("/customization")
     assert r.status_code == 200 and f'href="/customization/offerings/{site["conf"].id}"' in r.text
     assert "澄风 CF 系列螺杆空压机" in r.text
+
+
+def test_customer_user_configures_without_ordering_and_sees_only_own_orders(app, db, site):
+    from somp.modules.customization import orders
+    from somp.modules.customization.schemas import C2MOrderCreate
+
+    other = make_customer(db, site["tenant"], code="C-SH", name="上海电子")
+    with db.session(Scope.tenant(site["tenant"].id)) as s:
+        mine = orders.confirm(s, C2MOrderCreate(configurable_id=site["conf"].id, customer_id=site["customer"].id,
+                                                choices={}))  # fmt: skip
+        theirs = orders.confirm(s, C2MOrderCreate(configurable_id=site["conf"].id, customer_id=other.id, choices={}))
+        s.commit()
+    make_user(db, site["tenant"], Role.customer_user, customer_id=site["customer"].id, username="cfgcustomer")
+    web = WebClient(app, "cfgcustomer", PASSWORD)
+    r = web.get(f"/customization/offerings/{site['conf'].id}?c=m55")
+    assert r.status_code == 200 and 'id="cfg-confirm"' not in r.text
+    listing = web.get("/customization/orders").text
+    assert mine.number in listing and theirs.number not in listing
+    assert web.get(f"/customization/orders/{theirs.id}").status_code == 404
+    r = web.post(f"/customization/offerings/{site['conf'].id}/confirm",
+                 {"query": "c=m55", "customer_id": site["customer"].id, "quantity": "1"})  # fmt: skip
+    assert r.status_code == 403
