@@ -98,7 +98,7 @@ def test_confirm_makes_an_order_whose_page_shows_the_bill_of_options_and_moves_t
 
 def test_configurable_list_links_to_the_configurator(app, site):
     web = WebClient(app, "cfgweb", PASSWORD)
-    r = web.get("/customization")
+    r = web.get("/customization/offerings")
     assert r.status_code == 200 and f'href="/customization/offerings/{site["conf"].id}"' in r.text
     assert "澄风 CF 系列螺杆空压机" in r.text
 

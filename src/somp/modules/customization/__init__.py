@@ -23,7 +23,7 @@ MANIFEST = ModuleManifest(
     cli="somp.modules.customization.cli:app",
     demo="somp.modules.customization.demo:load",
     nav=(
-        NavItem("customization.nav.configurator", "/customization", "3", "customization:read"),
+        NavItem("customization.nav.configurator", "/customization/offerings", "3", "customization:read"),
         NavItem("customization.nav.orders", "/customization/orders", "3", "customization:read"),
     ),
 )

@@ -1,6 +1,6 @@
 """Pages of the configurator and C2M orders (framework nodes 3.2 customised services / C2M, 2.1.2).
 
-* ``/customization``: the configurable offerings.
+* ``/customization/offerings``: the configurable offerings.
 * ``/customization/offerings/{id}``: the configurator. The customer's choices travel in the query
   string (``c``: chosen options, ``x``: ruled-out options, ``lo.<attribute>`` / ``hi.<attribute>``:
   numeric requirements), so the page works as a plain GET form; with JavaScript
@@ -341,7 +341,9 @@ def configurables(request: Request) -> HTMLResponse:
         return render(request, LIST, w, title_key="customization.page.title", rows=rows)
 
 
-router.add_api_route(BASE, configurables, methods=["GET"], response_class=HTMLResponse, name="web_customization")
+router.add_api_route(
+    f"{BASE}/offerings", configurables, methods=["GET"], response_class=HTMLResponse, name="web_customization"
+)
 router.add_api_route(
     f"{BASE}/offerings/{{configurable_id}}",
     configurator,
