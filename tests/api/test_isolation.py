@@ -611,6 +611,9 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
             "roles": "customer_user",
             "customer_id": b["customer"],
         },
+        # the same service call as POST /api/v1/customization/import, whose case names B's offering;
+        # the refused page shows the pasted file again, which would carry B's code as the caller's echo
+        "/customization/offerings/import": None,
         # creating these references nothing of B; stamping is covered by the API test
         "/tenants/new": None,
         "/products/new": None,

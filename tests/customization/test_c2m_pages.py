@@ -123,3 +123,25 @@ def test_customer_user_configures_without_ordering_and_sees_only_own_orders(app,
     r = web.post(f"/customization/offerings/{site['conf'].id}/confirm",
                  {"query": "c=m55", "customer_id": site["customer"].id, "quantity": "1"})  # fmt: skip
     assert r.status_code == 403
+
+
+def test_a_pasted_model_file_is_stored_or_refused_with_its_paths_and_exported(app, site):
+    web = WebClient(app, "cfgweb", PASSWORD)
+    exported = web.get(f"/customization/offerings/{site['conf'].id}/export")
+    assert exported.status_code == 200 and "CF-C2M-v1.yaml" in exported.headers["content-disposition"]
+    assert "offering: OF-SALE-24" in exported.text
+    edited = exported.text.replace("base_price: '96000.00'", "base_price: '97000.00'")
+    assert edited != exported.text
+    r = web.post("/customization/offerings/import", {"document": edited, "note": "涨价"})
+    assert r.status_code == 303 and r.headers["location"] == f"/customization/offerings/{site['conf'].id}"
+    page_ = web.get(r.headers["location"]).text
+    assert "已保存 CF-C2M 第 2 版" in page_ and "97,000.00 CNY" in page_
+    r = web.post("/customization/offerings/import", {"document": edited})
+    assert "与第 2 版相同" in web.get(r.headers["location"]).text
+    typo = edited.replace("option: desiccant", "option: desiccan")
+    assert typo != edited
+    bad = web.post("/customization/offerings/import", {"document": typo})
+    assert bad.status_code == 422
+    assert "document.rules.3.option" in bad.text and "unknown option &#39;desiccan&#39;" in bad.text
+    assert "option: desiccan\n" in bad.text  # the pasted text is kept for correction
+    assert raw_keys(bad.text) == [] and not MISSING

@@ -1,6 +1,8 @@
 """Pages of the configurator and C2M orders (framework nodes 3.2 customised services / C2M, 2.1.2).
 
-* ``/customization/offerings``: the configurable offerings.
+* ``/customization/offerings``: the configurable offerings, each model's file (export), and for
+  staff a form that stores a pasted model file (a new offering or its next version; problems listed
+  with their paths).
 * ``/customization/offerings/{id}``: the configurator. The customer's choices travel in the query
   string (``c``: chosen options, ``x``: ruled-out options, ``lo.<attribute>`` / ``hi.<attribute>``:
   numeric requirements), so the page works as a plain GET form; with JavaScript
@@ -29,7 +31,13 @@ from somp.modules.customers.service import list_customers
 from somp.modules.customization import orders, service
 from somp.modules.customization.models import C2M_TRANSITIONS, C2MOrder, C2MStatus
 from somp.modules.customization.offering import describe_group
-from somp.modules.customization.schemas import C2MOrderCreate, C2MTransition, ConfigureRequest, ConfigureResult
+from somp.modules.customization.schemas import (
+    C2MOrderCreate,
+    C2MTransition,
+    ConfigureRequest,
+    ConfigureResult,
+    ModelImport,
+)
 from somp.web.context import WebContext, check_csrf, flash, page, parse_id
 from somp.web.crud import Column, EntitySpec, Filter, Section, TransitionSpec, add_routes, read_form, table_section
 from somp.web.forms import Field, domain_errors, options_from
@@ -49,11 +57,14 @@ LIST = ENV.from_string("""{% extends "base.html" %}
   <thead><tr>
     <th scope="col">{{ t('field.code') }}</th><th scope="col">{{ t('field.name') }}</th>
     <th scope="col">{{ t('customization.field.model_version') }}</th><th scope="col">{{ t('field.status') }}</th>
+    <th scope="col">{{ t('customization.field.model_file') }}</th>
   </tr></thead>
   <tbody>
   {% for r in rows %}
     <tr><th scope="row"><a href="/customization/offerings/{{ r.id }}">{{ r.code }}</a></th><td>{{ r.name }}</td>
-    <td class="num">{{ r.current_version }}</td><td>{{ e('configurable_status', r.status) }}</td></tr>
+    <td class="num">{{ r.current_version }}</td><td>{{ e('configurable_status', r.status) }}</td>
+    <td><a href="/customization/offerings/{{ r.id }}/export" download>
+      {{ t('customization.action.export') }}</a></td></tr>
   {% endfor %}
   </tbody>
 </table>
@@ -62,6 +73,20 @@ LIST = ENV.from_string("""{% extends "base.html" %}
 <p class="empty">{{ t('msg.no_items') }}</p>
 {% endif %}
 <p><a href="/customization/orders">{{ t('customization.nav.orders') }}</a></p>
+{% if can_write %}
+<form method="post" action="/customization/offerings/import" class="card" id="cfg-import">
+  <h2>{{ t('customization.section.import') }}</h2>
+  <p class="hint">{{ t('customization.page.import_hint') }}</p>
+  <input type="hidden" name="{{ CSRF_FIELD }}" value="{{ csrf }}">
+  {% if problems %}<div class="alert" role="alert"><ul>{% for p in problems %}<li><code>{{ p.field }}</code>
+    {{ p.message }}</li>{% endfor %}</ul></div>{% endif %}
+  <div class="field"><label for="cfg-document">{{ t('customization.field.model_file') }}</label>
+    <textarea id="cfg-document" name="document" rows="14" required>{{ document }}</textarea></div>
+  <div class="field"><label for="cfg-note">{{ t('field.notes') }}</label>
+    <input id="cfg-note" name="note" value="{{ note }}"></div>
+  <div class="button-row"><button type="submit">{{ t('customization.action.import') }}</button></div>
+</form>
+{% endif %}
 {% endblock %}""")
 
 CONFIGURATOR = ENV.from_string("""{% extends "base.html" %}
@@ -331,18 +356,72 @@ def confirm(request: Request, form: FormData = Depends(read_form)) -> Response:
 
 def configurables(request: Request) -> HTMLResponse:
     with page(request, READ) as w:
-        items, _ = service.list_configurables(w.session, limit=200, cursor=None, order="asc")
-        zh = w.lang == "zh"
-        rows = [
-            {"id": c.id, "code": c.code, "name": c.name_zh if zh else c.name_en,
-             "current_version": c.current_version, "status": c.status.value}
-            for c in items
-        ]  # fmt: skip
-        return render(request, LIST, w, title_key="customization.page.title", rows=rows)
+        return _list(w, rows_of(w))
+
+
+def rows_of(w: WebContext) -> list[dict[str, Any]]:
+    items, _ = service.list_configurables(w.session, limit=200, cursor=None, order="asc")
+    zh = w.lang == "zh"
+    return [
+        {"id": c.id, "code": c.code, "name": c.name_zh if zh else c.name_en,
+         "current_version": c.current_version, "status": c.status.value}
+        for c in items
+    ]  # fmt: skip
+
+
+def _list(w: WebContext, rows: list[dict[str, Any]], status: int = 200, **form: Any) -> HTMLResponse:
+    values = {"problems": [], "document": "", "note": ""} | form
+    return render(w.request, LIST, w, status=status, title_key="customization.page.title", rows=rows,
+                  can_write=w.can(WRITE), **values)  # fmt: skip
+
+
+def import_model(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """A model file pasted into the list page: a new configurable offering or its next version."""
+    with page(request, WRITE) as w:
+        check_csrf(request, form)
+        text = form.get("document") if isinstance(form.get("document"), str) else ""
+        note = form.get("note") if isinstance(form.get("note"), str) else ""
+        try:
+            data = ModelImport(document=text, note=note or None)
+            conf, row, warnings, added = service.import_model(w.session, data, w.principal.user_id)
+        except DomainError as exc:
+            w.rollback()
+            problems = [{"field": e.field, "message": e.message} for e in exc.errors] or [
+                {"field": "document", "message": exc.detail}
+            ]
+            return _list(w, rows_of(w), 422, problems=problems, document=text, note=note)
+        except ValueError as exc:  # pydantic: an empty or oversized document
+            w.rollback()
+            problems = [{"field": "document", "message": str(exc).splitlines()[-1].strip()}]
+            return _list(w, rows_of(w), 422, problems=problems, document=text[:100000], note=note)
+        w.commit()
+        key = "customization.msg.imported" if added else "customization.msg.import_unchanged"
+        flash(request, key, code=conf.code, version=row.number, warnings=len(warnings))
+        return RedirectResponse(f"{BASE}/offerings/{conf.id}", status_code=303)
+
+
+def export_model(request: Request) -> Response:
+    """The current model as a YAML file."""
+    with page(request, READ) as w:
+        conf = service.get_configurable(w.session, parse_id(request, "configurable_id"))
+        text = service.export_model(w.session, conf.id)
+        disposition = f'attachment; filename="{conf.code}-v{conf.current_version}.yaml"'
+        return Response(text, media_type="application/yaml; charset=utf-8",
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 router.add_api_route(
     f"{BASE}/offerings", configurables, methods=["GET"], response_class=HTMLResponse, name="web_customization"
+)
+router.add_api_route(
+    f"{BASE}/offerings/import",
+    import_model,
+    methods=["POST"],
+    response_class=HTMLResponse,
+    name="web_customization_import",
+)
+router.add_api_route(
+    f"{BASE}/offerings/{{configurable_id}}/export", export_model, methods=["GET"], name="web_customization_export"
 )
 router.add_api_route(
     f"{BASE}/offerings/{{configurable_id}}",
