@@ -70,6 +70,8 @@ def test_conflict_is_listed_with_its_rules_in_english_too(app, site):
     bad = web.get(url + "/state?c=m99").json()
     assert bad["status"] == "invalid" and "m99" in bad["errors"][0]
     assert web.get(url + "?c=m99").status_code == 200  # the page shows the reason with the plain model
+    bad = web.get(url + "/state?lo.air_flow=lots").json()
+    assert bad["status"] == "invalid" and bad["errors"][0].startswith("requirements.air_flow.low")
 
 
 def test_confirm_makes_an_order_whose_page_shows_the_bill_of_options_and_moves_through_states(app, site):

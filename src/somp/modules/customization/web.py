@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.datastructures import FormData, QueryParams
 
 from somp.core.errors import DomainError
@@ -40,7 +41,7 @@ from somp.modules.customization.schemas import (
 )
 from somp.web.context import WebContext, check_csrf, flash, page, parse_id
 from somp.web.crud import Column, EntitySpec, Filter, Section, TransitionSpec, add_routes, read_form, table_section
-from somp.web.forms import Field, domain_errors, options_from
+from somp.web.forms import Field, domain_errors, options_from, pydantic_errors
 from somp.web.render import ENV, fmt_money, fmt_num, render, t_for
 
 router = APIRouter(include_in_schema=False)
@@ -244,8 +245,8 @@ def _run(w: WebContext, configurable_id: int, params: Any) -> tuple[Any, Configu
         return conf, service.configure(w.session, conf.id, req), [], reqs
     except DomainError as exc:
         return conf, None, [m for _f, m in domain_errors(exc, w.lang)], reqs
-    except ValueError as exc:  # pydantic: a requirement that is not a number, low above high
-        return conf, None, [str(exc).splitlines()[0]], reqs
+    except ValidationError as exc:  # a requirement that is not a number, low above high
+        return conf, None, [f"{path}: {msg}" for path, msg in pydantic_errors(exc, w.lang)], reqs
 
 
 def configurator(request: Request) -> HTMLResponse:
