@@ -208,7 +208,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_c2m_order_lines_tenant_id"), ["tenant_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("c2m_order_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_c2m_order_lines_tenant_id"))
