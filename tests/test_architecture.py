@@ -35,6 +35,7 @@ PURE_ENGINES = [
     "modules/evaluation/sustainability.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
+    "modules/customization/document.py",
     "modules/pss/kano.py",
     "modules/pss/qfd.py",
     "modules/pss/pricing.py",

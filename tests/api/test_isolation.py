@@ -28,6 +28,7 @@ from sqlalchemy import select
 from somp.core.database import Base
 from somp.core.identity import ApiToken, Role, Tenant, User
 from somp.core.tenancy import Scope
+from tests.customization.factories import model_text, seed_c2m
 from tests.factories import (
     make_asset,
     make_contract,
@@ -82,6 +83,7 @@ def _world(db, mark: str) -> World:
     programme_ids = _programmes(db, t, mark)
     aftersales = _aftersales(db, t, c.id, c2.id, a.id, a2.id, k.id, mark)
     system_id, evaluation_id, yearly_ids = _evaluation(db, t, mark)
+    c2m = seed_c2m(db, t, offering_code=o.code, customer_id=c.id, code=f"CF{mark}")
     return World(
         t,
         admin,
@@ -110,6 +112,7 @@ def _world(db, mark: str) -> World:
             **programme_ids,
             **aftersales,
             **yearly_ids,
+            **c2m,
         ),
     )
 
@@ -313,6 +316,9 @@ PARAM_FOR = {
     "evidence_id": "evidence",
     "statement_id": "statement",
     "record_id": "sustainability",
+    "configurable_id": "configurable",
+    "model_version": "model_version",
+    "order_id": "c2m_order",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -478,6 +484,44 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/systems/excel"): None,  # references nothing (a new version of one's own)
         ("POST", "/evaluation/financial-statements"): None,  # one's own year: stamped with the caller's tenant
         ("POST", "/evaluation/sustainability"): None,
+        ("POST", "/customization/offerings"): {
+            "code": "CF-NEW",
+            "name_zh": "x",
+            "name_en": "x",
+            "offering_id": b["offering"],
+            "model": {
+                "groups": [
+                    {
+                        "code": "g",
+                        "name_zh": "g",
+                        "name_en": "g",
+                        "options": [{"code": "o", "name_zh": "o", "name_en": "o"}],
+                    }
+                ]
+            },
+        },  # fmt: skip
+        # B's catalog offering by code: "no catalog offering has this code"
+        ("POST", "/customization/import"): {"document": model_text("CF-NEW", "OBMARK", products=False)},
+        ("PATCH", "/customization/offerings/{configurable_id}"): {"name_zh": "hijacked"},
+        ("POST", "/customization/offerings/{configurable_id}/versions"): {
+            "model": {
+                "groups": [
+                    {
+                        "code": "g",
+                        "name_zh": "g",
+                        "name_en": "g",
+                        "options": [{"code": "o", "name_zh": "o", "name_en": "o"}],
+                    }
+                ]
+            },
+        },  # fmt: skip
+        ("POST", "/customization/offerings/{configurable_id}/configure"): {"choices": {"m55": True}},
+        ("POST", "/customization/orders"): {
+            "configurable_id": b["configurable"],
+            "customer_id": a["customer"],
+            "choices": {"m55": True},
+        },
+        ("POST", "/customization/orders/{order_id}/transitions"): {"to_status": "cancelled"},
     }
 
 
@@ -505,6 +549,8 @@ FILTER_PARAMS = {
     "/aftersales/participation": {"customer_id": "customer", "contract_id": "contract"},
     "/aftersales/escalations": {"ticket_id": "ticket"},
     "/aftersales/recovery-actions": {"ticket_id": "ticket"},
+    "/customization/offerings": {"offering_id": "offering"},
+    "/customization/orders": {"customer_id": "customer", "configurable_id": "configurable", "contract_id": "contract"},
 }
 
 
@@ -704,6 +750,9 @@ def test_customer_user_sees_only_own_customers_rows_and_cannot_write(app, db, cl
     assert [x["id"] for x in wos] == [a.ids["work_order"]]
     assert api.get(f"{API}/work-orders/{a.ids['other_work_order']}").status_code == 404
     assert [x["id"] for x in api.get(f"{API}/invoices").json()["items"]] == [a.ids["invoice"]]
+    assert [x["id"] for x in api.get(f"{API}/customization/orders").json()["items"]] == [a.ids["c2m_order"]]
+    r = api.post(f"{API}/customization/orders/{a.ids['c2m_order']}/transitions", json={"to_status": "cancelled"})
+    assert r.status_code == 403
     assert api.get(f"{API}/customers").status_code == 403
     r = api.patch(f"{API}/assets/{a.ids['asset']}", json={"site_name": "x"})
     assert r.status_code == 403
@@ -751,6 +800,8 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/portal/surveys/{survey_id}/answer": {"score": "5"},
     "/surveys/{survey_id}/edit": {"title": "hijacked", "question": "x", "status": "closed"},
     "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
+    "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
+    "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
 }
 
 
@@ -787,6 +838,9 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
             "roles": "customer_user",
             "customer_id": b["customer"],
         },
+        # the same service call as POST /api/v1/customization/import, whose case names B's offering;
+        # the refused page shows the pasted file again, which would carry B's code as the caller's echo
+        "/customization/offerings/import": None,
         # creating these references nothing of B; stamping is covered by the API test
         "/tenants/new": None,
         "/products/new": None,

@@ -255,3 +255,17 @@ def test_numbers_drawn_after_the_load_continue_the_sequence(demo) -> None:
         )
         assert wo.number == f"WO-{AS_OF.year}-{before + 1:06d}"
         s.rollback()
+
+
+def test_demo_has_a_configurable_compressor_ready_to_configure(demo) -> None:
+    """The customization module's demo hook: the compressor model on the sale offering (3.2 C2M)."""
+    from somp.modules.customization import service
+    from somp.modules.customization.models import ConfigurableOffering
+    from somp.modules.customization.schemas import ConfigureRequest
+
+    with in_tenant(demo) as s:
+        conf = s.scalar(select(ConfigurableOffering).where(ConfigurableOffering.code == "CF-C2M"))
+        assert conf is not None and conf.current_version == 1
+        assert s.get(Offering, conf.offering_id).code == "OF-SALE-24"
+        result = service.configure(s, conf.id, ConfigureRequest(choices={"m37": True, "desiccant": True}))
+        assert result.status == "conflict" and result.conflict.items[0].code == "small_desiccant"

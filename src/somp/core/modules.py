@@ -33,6 +33,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "somp.modules.evaluation",
     "somp.modules.pss",
     "somp.modules.aftersales",
+    "somp.modules.customization",
 )
 
 
@@ -62,6 +63,7 @@ class ModuleManifest:
     periodic: str | None = None  # "pkg.module:job" -> job(db, now), run about once a minute by the server
     nav: tuple[NavItem, ...] = ()
     io_entities: str | None = None  # "pkg.module:ENTITIES" for `somp import/export`
+    demo: str | None = None  # "pkg.module:load" -> load(db, loaded): the module's demo data, after the scenario
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -35,6 +35,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "pss:*",
             "aftersales:*",
             "tickets:*",
+            "customization:*",
         }
     ),
     Role.service_manager: frozenset(
@@ -56,6 +57,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "pss:*",
             "aftersales:*",
             "tickets:*",
+            "customization:*",
         }
     ),
     Role.engineer: frozenset(
@@ -74,6 +76,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "lifecycle:acknowledge",
             "aftersales:read",
             "tickets:*",
+            "customization:read",
         }
     ),
     Role.customer_user: frozenset(
@@ -90,6 +93,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "tickets:read",
             "tickets:raise",
             "surveys:answer",
+            "customization:read",
         }
     ),
     # the evaluator reads evaluation data across enterprises and reviews submitted evaluations

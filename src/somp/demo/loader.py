@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from somp.core.database import Database
 from somp.core.errors import DomainError
 from somp.core.identity import Tenant, User
+from somp.core.modules import each
 from somp.core.sequences import NumberSequence
 from somp.core.tenancy import Scope
 from somp.demo import reference as ref
@@ -106,6 +107,8 @@ def load_demo(
     _load_telemetry(db, sc, loaded, report, telemetry_days_for(sc.scale, telemetry_days))
     _load_monitoring(db, sc, loaded)
     _load_health(db, loaded)
+    for _m, load_module_demo in each("demo"):  # the modules' own demo data (manifest ``demo``)
+        load_module_demo(db, loaded)
     analyze(db)
     loaded.seconds = time.perf_counter() - started
     return loaded

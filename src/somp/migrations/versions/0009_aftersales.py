@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = "0009_aftersales"
-down_revision: str | Sequence[str] | None = "0007_pss_billing"
+down_revision: str | Sequence[str] | None = "0008_customization"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
