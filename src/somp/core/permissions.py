@@ -13,7 +13,10 @@ from functools import cache
 from somp.core.identity import Role
 
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
-    Role.platform_admin: frozenset({"tenants:*", "users:*", "terminology:read"}),
+    Role.platform_admin: frozenset(
+        # the marketplace operator: runs the scheduler, reads its runs and the demand analysis
+        {"tenants:*", "users:*", "terminology:read", "shared_mfg:schedule", "shared_mfg:runs", "shared_mfg:analyse"}
+    ),
     Role.tenant_admin: frozenset(
         {
             "tenants:read",
@@ -32,6 +35,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "shared_mfg:read",
+            "shared_mfg:write",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
+            "shared_mfg:analyse",
         }
     ),
     Role.service_manager: frozenset(
@@ -50,6 +58,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:*",
             "lifecycle:*",
             "self_assessment:*",
+            "shared_mfg:read",
+            "shared_mfg:write",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
+            "shared_mfg:analyse",
         }
     ),
     Role.engineer: frozenset(
@@ -66,6 +79,9 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "telemetry:read",
             "lifecycle:read",
             "lifecycle:acknowledge",
+            "shared_mfg:read",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
         }
     ),
     Role.customer_user: frozenset(
