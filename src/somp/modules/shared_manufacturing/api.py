@@ -131,7 +131,9 @@ def list_bookings(
 @router.post("/bookings/{booking_id}/progress", response_model=BookingRead)
 def record_progress(booking_id: int, data: ProgressIn, c: Progress):
     """The operation started or finished; the buyer's order follows."""
-    return marketplace.record_progress(c.db, c.session, booking_id, data.event, data.at)
+    b = marketplace.record_progress(c.db, c.session, booking_id, data.event, data.at)
+    c.commit()
+    return b
 
 
 @router.get("/served-orders", response_model=list[ServedOrder])
@@ -191,12 +193,14 @@ def accept_order(order_id: int, data: AcceptIn, c: Write):
 @router.post("/orders/{order_id}/cancel", response_model=OrderRead)
 def cancel_order(order_id: int, c: Write):
     o = marketplace.cancel_order(c.db, c.session, order_id)
+    c.commit()
     return service.order_reads(c.session, [o])[0]
 
 
 @router.post("/orders/{order_id}/settle", response_model=OrderRead)
 def settle_order(order_id: int, c: Write):
     o = marketplace.settle_order(c.db, c.session, order_id)
+    c.commit()
     return service.order_reads(c.session, [o])[0]
 
 

@@ -87,6 +87,12 @@ def _platform(db: Database) -> Session:
     return db.new_session(Scope.all_tenants())
 
 
+def _joined(db: Database, session: Session) -> Session:
+    """A platform-scope session in the caller's transaction (its connection): the broker's writes
+    and the caller's commit or roll back together; the caller commits."""
+    return db.new_session(Scope.all_tenants(), bind=session.connection())
+
+
 # ------------------------------------------------------------------------------ catalogue
 
 
@@ -161,8 +167,9 @@ def quote_order(db: Database, session: Session, order_id: int) -> Order:
             "order not open for quoting",
             [FieldError("status", f"a {order.status.value} order is not quoted again", "not_quotable")],
         )
-    with _platform(db) as s:
+    with _joined(db, session) as s:
         published = _published(s)
+        s.expunge_all()
     offers = [p.offer for p in published]
     rates = {p.row.id: p.row.hourly_rate for p in published}
     errors, low, high = [], Decimal("0.00"), Decimal("0.00")
@@ -504,7 +511,7 @@ def record_progress(db: Database, session: Session, booking_id: int, event: str,
 
     get_booking(session, booking_id)  # visibility check in the caller's own scope
     at = at or utcnow()
-    with _platform(db) as s:
+    with _joined(db, session) as s:
         b = s.get(Booking, booking_id)
         op = s.get(Operation, b.operation_id)
         order = s.get(Order, b.order_id)
@@ -537,7 +544,8 @@ def record_progress(db: Database, session: Session, booking_id: int, event: str,
             if left is None:
                 order.status, order.completed_at = OrderStatus.completed, at
         s.commit()
-        return b
+    session.expire_all()
+    return get_booking(session, booking_id)
 
 
 # ------------------------------------------------------------------------------ settle, cancel
@@ -548,7 +556,7 @@ def settle_order(db: Database, session: Session, order_id: int) -> Order:
     from somp.modules.shared_manufacturing.service import get_order
 
     get_order(session, order_id)
-    with _platform(db) as s:
+    with _joined(db, session) as s:
         order = s.get(Order, order_id)
         if order.status != OrderStatus.completed:
             raise ValidationFailed(
@@ -584,7 +592,7 @@ def cancel_order(db: Database, session: Session, order_id: int) -> Order:
     from somp.modules.shared_manufacturing.service import get_order
 
     get_order(session, order_id)
-    with _platform(db) as s:
+    with _joined(db, session) as s:
         order = s.get(Order, order_id)
         allowed = {OrderStatus.posted, OrderStatus.quoted, OrderStatus.accepted, OrderStatus.scheduled}
         if order.status not in allowed:
