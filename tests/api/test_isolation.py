@@ -79,6 +79,7 @@ def _world(db, mark: str) -> World:
     metric_id = _telemetry(db, t, a.id, f"m{mark.lower()}")
     rule_id, alarm_id = _monitoring(db, t, p.id, a, mark)
     system_id, evaluation_id = _evaluation(db, t, mark)
+    mfg = _marketplace(db, t, mark)
     return World(
         t,
         admin,
@@ -103,6 +104,7 @@ def _world(db, mark: str) -> World:
             alarm=alarm_id,
             eval_system=system_id,
             evaluation=evaluation_id,
+            **mfg,
         ),
     )
 
@@ -166,6 +168,35 @@ def _evaluation(db, tenant, mark: str) -> tuple[int, int]:
         return system.id, ev.id
 
 
+def _marketplace(db, tenant, mark: str) -> dict[str, int]:
+    """The tenant as a factory (a published resource) and as a buyer (an order, quoted, accepted
+    and scheduled on that resource: a booking). Capability codes are public (the catalogue), so
+    they carry no marker; everything else does."""
+    from somp.modules.shared_manufacturing import marketplace, service
+    from somp.modules.shared_manufacturing.models import Booking
+    from somp.modules.shared_manufacturing.schemas import OrderCreate, ResourceCreate
+
+    cap = "laser_cutting" if mark == MARK else "cnc_milling"
+    now = dt.datetime.now(dt.UTC)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        r = service.create_resource(s, ResourceCreate(
+            code=f"R{mark}", name=f"机床{mark}", hourly_rate="100.00", quality_grade="B", site_name=f"厂区{mark}",
+            latitude=31.3, longitude=120.6, region_code="320500", capabilities=[{"code": cap}]))  # fmt: skip
+        o = service.post_order(s, OrderCreate(
+            number=f"MO{mark}", title=f"订单{mark}", release_at=now, due_at=now + dt.timedelta(days=2),
+            parts=[{"name": f"零件{mark}", "quantity": "1", "operations": [{"capability": cap, "minutes": 60}]}]),
+            tenant.id)  # fmt: skip
+        s.commit()
+        marketplace.quote_order(db, s, o.id)
+        service.accept_order(s, o.id)
+        s.commit()
+    marketplace.run_schedule(db, time_limit=1.0)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        booking = s.scalar(select(Booking.id).where(Booking.order_id == o.id))
+    assert booking is not None
+    return {"mfg_resource": r.id, "mfg_order": o.id, "mfg_booking": booking}
+
+
 @pytest.fixture
 def worlds(db):
     a = _world(db, "AMARK")
@@ -203,6 +234,9 @@ PARAM_FOR = {
     "alarm_id": "alarm",
     "system_id": "eval_system",
     "evaluation_id": "evaluation",
+    "resource_id": "mfg_resource",
+    "order_id": "mfg_order",
+    "booking_id": "mfg_booking",
 }
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
@@ -304,12 +338,33 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/input-output"): None,
         ("POST", "/evaluation/carbon"): None,
         ("POST", "/evaluation/regions"): None,
+        ("POST", "/shared-mfg/resources"): None,  # references nothing: covered by the list/lookup checks
+        ("PATCH", "/shared-mfg/resources/{resource_id}"): {"name": "hijacked"},
+        ("POST", "/shared-mfg/resources/{resource_id}/blocks"): {
+            "kind": "breakdown",
+            "start_at": "2026-01-01T00:00:00Z",
+            "end_at": "2030-01-01T00:00:00Z",
+        },
+        ("POST", "/shared-mfg/orders"): None,  # operations name capabilities only: nothing of B to point at
+        ("POST", "/shared-mfg/orders/{order_id}/quote"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/accept"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/cancel"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/settle"): {},
+        ("POST", "/shared-mfg/bookings/{booking_id}/progress"): {"event": "started"},
+        ("POST", "/shared-mfg/runs"): {"time_limit": 1},  # the platform operator's: 403 for a tenant
     }
 
 
 # Create routes whose body references only the caller's own tenant (nothing of B to point at);
 # their isolation is the before_flush stamp, checked by the snapshot comparison.
-SELF_CONTAINED_CREATES = {("POST", "/products"), ("POST", "/customers"), ("POST", "/tokens"), ("POST", "/tenants")}
+SELF_CONTAINED_CREATES = {
+    ("POST", "/products"),
+    ("POST", "/customers"),
+    ("POST", "/tokens"),
+    ("POST", "/tenants"),
+    ("POST", "/shared-mfg/resources"),
+    ("POST", "/shared-mfg/orders"),
+}
 
 # Query parameters that take an id of another entity: lists are also probed with B's ids there.
 FILTER_PARAMS = {
@@ -321,6 +376,7 @@ FILTER_PARAMS = {
     "/lifecycle/rules": {"product_id": "product", "asset_id": "asset"},
     "/lifecycle/alarms": {"asset_id": "asset", "rule_id": "rule"},
     "/evaluation/evaluations": {"system_id": "eval_system", "tenant_id": "tenant"},
+    "/shared-mfg/bookings": {"resource_id": "mfg_resource", "order_id": "mfg_order"},
 }
 
 
@@ -623,3 +679,26 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
         assert r.status_code == 403, (path, r.status_code)
     r = web.get("/evaluation?year=2025")
     assert r.status_code == 200 and "企业BMARK" in r.text and "SNBMARK" not in r.text
+
+
+def test_marketplace_crosses_tenants_only_through_the_published_catalogue(app, db, client_as, worlds):
+    """Both tenants are factories and buyers on one marketplace: each lists only its own orders,
+    the bookings on its own resources and its own diff lines; the shared catalogue lists both
+    published resources and names neither factory."""
+    a, b = worlds
+    api = client_as(a.admin)
+    base = f"{API}/shared-mfg"
+    assert [o["id"] for o in api.get(f"{base}/orders").json()["items"]] == [a.ids["mfg_order"]]
+    assert [x["id"] for x in api.get(f"{base}/bookings").json()["items"]] == [a.ids["mfg_booking"]]
+    assert [x["order_id"] for x in api.get(f"{base}/served-orders").json()] == [a.ids["mfg_order"]]
+    assert {x["order_number"] for x in api.get(f"{base}/changes").json()["items"]} <= {"MOAMARK"}
+    catalogue = api.get(f"{base}/catalogue")
+    assert {x["id"] for x in catalogue.json()} == {a.ids["mfg_resource"], b.ids["mfg_resource"]}
+    assert "AMARK" not in catalogue.text and MARK not in catalogue.text
+    assert api.get(f"{base}/orders/{b.ids['mfg_order']}").status_code == 404
+    r = api.post(f"{base}/bookings/{b.ids['mfg_booking']}/progress", json={"event": "started"})
+    assert r.status_code == 404
+    with db.session(Scope.tenant(b.tenant.id)) as s:
+        from somp.modules.shared_manufacturing.models import Booking
+
+        assert s.get(Booking, b.ids["mfg_booking"]).status == "planned"
