@@ -588,6 +588,10 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/invoices/{invoice_id}/transition": {"to_status": "void"},
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
     "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
+    "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},
+    "/shared-mfg/orders/{order_id}/accept": {},
+    "/shared-mfg/orders/{order_id}/cancel": {},
+    "/shared-mfg/orders/{order_id}/settle": {},
 }
 
 
@@ -620,6 +624,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/tenants/new": None,
         "/products/new": None,
         "/customers/new": None,
+        "/shared-mfg/orders/new": None,  # operations name capabilities only
     }
 
 
@@ -671,8 +676,10 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
     make_user(db, None, Role.evaluator, username="webevaluator")
     web = WebClient(app, "webevaluator")
     for method, path in web_routes(app):
-        if method != "GET" or path in ("/login", "/evaluation", "/terminology", "/") or path.startswith(
-            "/evaluation/maturity"
+        if (
+            method != "GET"
+            or path in ("/login", "/evaluation", "/terminology", "/")
+            or path.startswith("/evaluation/maturity")
         ):
             continue
         r = web.get(_fill(path, b.ids))

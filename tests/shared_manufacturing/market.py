@@ -38,7 +38,9 @@ def publish(db: Database, tenant_id: int, *resources: ResourceCreate) -> list[in
         return ids
 
 
-def order(parts: list[dict[str, Any]], *, release: dt.datetime = MONDAY, due_hours: float = 48, **kw: Any) -> OrderCreate:
+def order(
+    parts: list[dict[str, Any]], *, release: dt.datetime = MONDAY, due_hours: float = 48, **kw: Any
+) -> OrderCreate:
     data = {
         "title": "法兰盘",
         "release_at": release,

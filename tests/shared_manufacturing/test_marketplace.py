@@ -15,8 +15,8 @@ from somp.core.tenancy import Scope
 from somp.modules.shared_manufacturing import marketplace, service
 from somp.modules.shared_manufacturing.matching import available_windows, haversine_km
 from somp.modules.shared_manufacturing.models import (
-    Booking,
     BlockKind,
+    Booking,
     Operation,
     OperationStatus,
     Order,
@@ -47,7 +47,11 @@ def _bookings(db, tenant_id: int) -> list[Booking]:
 @pytest.fixture
 def market(db):
     """Two factories 85 km apart (Suzhou, Shanghai) and one buyer."""
-    suzhou, shanghai, buyer = make_tenant(db, name="苏州精工"), make_tenant(db, name="上海激光"), make_tenant(db, name="买方甲")
+    suzhou, shanghai, buyer = (
+        make_tenant(db, name="苏州精工"),
+        make_tenant(db, name="上海激光"),
+        make_tenant(db, name="买方甲"),
+    )
     s_ids = publish(
         db,
         suzhou.id,
@@ -57,28 +61,61 @@ def market(db):
     h_ids = publish(
         db,
         shanghai.id,
-        resource("SH-L1", [LASER], hourly_rate="160.00", site_name="上海金桥", latitude=31.25, longitude=121.60,
-                 region_code="310115"),
-    )  # fmt: skip
+        resource(
+            "SH-L1",
+            [LASER],
+            hourly_rate="160.00",
+            site_name="上海金桥",
+            latitude=31.25,
+            longitude=121.60,
+            region_code="310115",
+        ),
+    )
     return {"suzhou": suzhou, "shanghai": shanghai, "buyer": buyer, "sz": s_ids, "sh": h_ids}
 
 
 def test_quote_is_the_price_range_of_eligible_published_resources_plus_the_platform_fee(db, market):
-    data = order([{"name": "底板", "quantity": "10", "operations": [
-        {"capability": "laser_cutting", "parameters": {"thickness_mm": 12, "materials": "steel"}, "minutes": 90}]}])  # fmt: skip
+    data = order(
+        [
+            {
+                "name": "底板",
+                "quantity": "10",
+                "operations": [
+                    {
+                        "capability": "laser_cutting",
+                        "parameters": {"thickness_mm": 12, "materials": "steel"},
+                        "minutes": 90,
+                    }
+                ],
+            }
+        ]
+    )
     oid = post(db, market["buyer"].id, data, accept=False)
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         o = s.get(Order, oid)
         # 90 min at 100 and at 160 CNY/h: 150.00 .. 240.00; the binding ceiling 240.00 + 5 % = 12.00
         assert (o.quote_low, o.quote_cost, o.quote_fee, o.quote_total) == (
-            Decimal("150.00"), Decimal("240.00"), Decimal("12.00"), Decimal("252.00"))  # fmt: skip
+            Decimal("150.00"),
+            Decimal("240.00"),
+            Decimal("12.00"),
+            Decimal("252.00"),
+        )
         assert o.status == OrderStatus.quoted
 
 
 def test_quote_refuses_an_operation_no_published_resource_can_do_and_names_it(db, market):
-    data = order([{"name": "厚板", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "parameters": {"thickness_mm": 12}, "minutes": 30},
-        {"capability": "laser_cutting", "parameters": {"thickness_mm": 25}, "minutes": 30}]}])  # fmt: skip
+    data = order(
+        [
+            {
+                "name": "厚板",
+                "quantity": "1",
+                "operations": [
+                    {"capability": "laser_cutting", "parameters": {"thickness_mm": 12}, "minutes": 30},
+                    {"capability": "laser_cutting", "parameters": {"thickness_mm": 25}, "minutes": 30},
+                ],
+            }
+        ]
+    )
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         o = service.post_order(s, data, market["buyer"].id)
         s.commit()
@@ -90,14 +127,19 @@ def test_quote_refuses_an_operation_no_published_resource_can_do_and_names_it(db
 
 def test_grade_and_certifications_limit_the_eligible_resources(db, market):
     # grade A with ISO9001: only SZ-M1 qualifies (the lasers are grade B)
-    data = order([{"name": "壳体", "quantity": "4", "operations": [{"capability": "cnc_milling_5axis", "minutes": 60}]}],
-                 quality_grade="A", certifications=["ISO9001"])  # fmt: skip
+    data = order(
+        [{"name": "壳体", "quantity": "4", "operations": [{"capability": "cnc_milling_5axis", "minutes": 60}]}],
+        quality_grade="A",
+        certifications=["ISO9001"],
+    )
     oid = post(db, market["buyer"].id, data)
     run(db)
     (op,) = _ops(db, market["buyer"].id, oid)
     assert op.resource_id == market["sz"][1] and op.factory_label == "苏州精工"
-    bad = order([{"name": "壳体", "quantity": "4", "operations": [{"capability": "laser_cutting", "minutes": 60}]}],
-                quality_grade="A")  # fmt: skip
+    bad = order(
+        [{"name": "壳体", "quantity": "4", "operations": [{"capability": "laser_cutting", "minutes": 60}]}],
+        quality_grade="A",
+    )
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         o = service.post_order(s, bad, market["buyer"].id)
         with pytest.raises(ValidationFailed):
@@ -108,9 +150,17 @@ def test_schedule_places_every_operation_feasibly_and_books_it_in_the_right_fact
     with db.session(Scope.tenant(market["suzhou"].id)) as s:  # the Suzhou laser works day shifts only
         service.update_resource(s, market["sz"][0], ResourceUpdate(calendar=DAY_SHIFT))
         s.commit()
-    parts = [{"name": f"件{k}", "quantity": "5", "operations": [
-        {"capability": "laser_cutting", "minutes": 120}, {"capability": "cnc_milling_5axis", "minutes": 90}]}
-        for k in range(3)]  # fmt: skip
+    parts = [
+        {
+            "name": f"件{k}",
+            "quantity": "5",
+            "operations": [
+                {"capability": "laser_cutting", "minutes": 120},
+                {"capability": "cnc_milling_5axis", "minutes": 90},
+            ],
+        }
+        for k in range(3)
+    ]
     oid = post(db, market["buyer"].id, order(parts, due_hours=24))
     r = run(db)
     assert r.status in ("optimal", "feasible") and r.operations == 6 and r.unplanned == 0
@@ -145,17 +195,35 @@ def test_schedule_places_every_operation_feasibly_and_books_it_in_the_right_fact
 
 
 def test_each_participant_sees_only_its_own_side(db, market):
-    oid = post(db, market["buyer"].id, order([{"name": "底板", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "minutes": 60}, {"capability": "cnc_milling_5axis", "minutes": 60}]}]))  # fmt: skip
+    oid = post(
+        db,
+        market["buyer"].id,
+        order(
+            [
+                {
+                    "name": "底板",
+                    "quantity": "1",
+                    "operations": [
+                        {"capability": "laser_cutting", "minutes": 60},
+                        {"capability": "cnc_milling_5axis", "minutes": 60},
+                    ],
+                }
+            ]
+        ),
+    )
     other = make_tenant(db, name="买方乙")
-    post(db, other.id, order([{"name": "支架", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "minutes": 60}]}]))  # fmt: skip
+    post(
+        db,
+        other.id,
+        order([{"name": "支架", "quantity": "1", "operations": [{"capability": "laser_cutting", "minutes": 60}]}]),
+    )
     run(db)
     sz = _bookings(db, market["suzhou"].id)
     with db.session(Scope.tenant(market["shanghai"].id)) as s:
         assert all(b.resource_id == market["sh"][0] for b in s.scalars(select(Booking)))
-        assert s.scalars(select(Resource)).all() and all(r.tenant_id == market["shanghai"].id
-                                                         for r in s.scalars(select(Resource)))  # fmt: skip
+        assert s.scalars(select(Resource)).all() and all(
+            r.tenant_id == market["shanghai"].id for r in s.scalars(select(Resource))
+        )
         assert s.scalars(select(Order)).all() == []  # a factory does not read the buyer's order
         for b in sz:
             with pytest.raises(NotFound):
@@ -180,8 +248,22 @@ def test_each_participant_sees_only_its_own_side(db, market):
 
 
 def test_progress_reaches_the_buyer_and_settlement_pays_each_factory_within_the_quote(db, market):
-    oid = post(db, market["buyer"].id, order([{"name": "底板", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "minutes": 45}, {"capability": "cnc_milling_5axis", "minutes": 50}]}]))  # fmt: skip
+    oid = post(
+        db,
+        market["buyer"].id,
+        order(
+            [
+                {
+                    "name": "底板",
+                    "quantity": "1",
+                    "operations": [
+                        {"capability": "laser_cutting", "minutes": 45},
+                        {"capability": "cnc_milling_5axis", "minutes": 50},
+                    ],
+                }
+            ]
+        ),
+    )
     run(db)
     ops = _ops(db, market["buyer"].id, oid)
     owner = {}
@@ -220,14 +302,26 @@ def test_progress_reaches_the_buyer_and_settlement_pays_each_factory_within_the_
 
 
 def test_a_breakdown_replans_the_work_on_that_machine_and_stores_each_sides_diff(db, market):
-    oid = post(db, market["buyer"].id, order([{"name": f"件{k}", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "minutes": 60}]} for k in range(4)], due_hours=6))  # fmt: skip
+    oid = post(
+        db,
+        market["buyer"].id,
+        order(
+            [
+                {"name": f"件{k}", "quantity": "1", "operations": [{"capability": "laser_cutting", "minutes": 60}]}
+                for k in range(4)
+            ],
+            due_hours=6,
+        ),
+    )
     run(db)
     on_sz = [b for b in _bookings(db, market["suzhou"].id)]
     assert on_sz, "the cheaper Suzhou laser gets work"
     with db.session(Scope.tenant(market["suzhou"].id)) as s:
-        _block, hit = service.add_block(s, market["sz"][0], BlockCreate(
-            kind=BlockKind.breakdown, start_at=MONDAY, end_at=MONDAY + dt.timedelta(days=2)))  # fmt: skip
+        _block, hit = service.add_block(
+            s,
+            market["sz"][0],
+            BlockCreate(kind=BlockKind.breakdown, start_at=MONDAY, end_at=MONDAY + dt.timedelta(days=2)),
+        )
         s.commit()
     assert hit == len(on_sz)
     r = run(db, trigger=RunTrigger.breakdown)
@@ -238,7 +332,9 @@ def test_a_breakdown_replans_the_work_on_that_machine_and_stores_each_sides_diff
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         mine = list(s.scalars(select(ScheduleChange).where(ScheduleChange.run_id == r.id)))
         assert {c.operation_id for c in mine if c.kind == "reassigned"} >= {b.operation_id for b in on_sz}
-        assert all("苏州精工" in c.old_resource and "上海激光" in c.new_resource for c in mine if c.kind == "reassigned")
+        assert all(
+            "苏州精工" in c.old_resource and "上海激光" in c.new_resource for c in mine if c.kind == "reassigned"
+        )
     with db.session(Scope.tenant(market["suzhou"].id)) as s:
         lost = list(s.scalars(select(ScheduleChange).where(ScheduleChange.run_id == r.id)))
         assert {c.operation_id for c in lost} == {b.operation_id for b in on_sz}
@@ -246,27 +342,55 @@ def test_a_breakdown_replans_the_work_on_that_machine_and_stores_each_sides_diff
 
 
 def test_started_and_soon_starting_operations_keep_their_place_when_an_urgent_order_comes(db, market):
-    first = post(db, market["buyer"].id, order([{"name": "件", "quantity": "1", "operations": [
-        {"capability": "cnc_milling_5axis", "minutes": 120}, {"capability": "cnc_milling_5axis", "minutes": 60}]}]))  # fmt: skip
+    first = post(
+        db,
+        market["buyer"].id,
+        order(
+            [
+                {
+                    "name": "件",
+                    "quantity": "1",
+                    "operations": [
+                        {"capability": "cnc_milling_5axis", "minutes": 120},
+                        {"capability": "cnc_milling_5axis", "minutes": 60},
+                    ],
+                }
+            ]
+        ),
+    )
     run(db)
     a, b = _ops(db, market["buyer"].id, first)
     (bk,) = [x for x in _bookings(db, market["suzhou"].id) if x.operation_id == a.id]
     with db.session(Scope.tenant(market["suzhou"].id)) as s:
         marketplace.record_progress(db, s, bk.id, "started", a.planned_start)
         s.commit()
-    post(db, market["buyer"].id, order([{"name": "急件", "quantity": "1", "operations": [
-        {"capability": "cnc_milling_5axis", "minutes": 30}]}], due_hours=3, urgent=True))  # fmt: skip
+    post(
+        db,
+        market["buyer"].id,
+        order(
+            [{"name": "急件", "quantity": "1", "operations": [{"capability": "cnc_milling_5axis", "minutes": 30}]}],
+            due_hours=3,
+            urgent=True,
+        ),
+    )
     r = run(db, trigger=RunTrigger.urgent, now=MONDAY + dt.timedelta(minutes=30))
     assert r.frozen >= 1
     a2, b2 = _ops(db, market["buyer"].id, first)
     assert (a2.resource_id, a2.planned_start, a2.planned_end, a2.status) == (
-        a.resource_id, a.planned_start, a.planned_end, OperationStatus.started)  # fmt: skip
+        a.resource_id,
+        a.planned_start,
+        a.planned_end,
+        OperationStatus.started,
+    )
     assert b2.planned_start >= a2.planned_end
 
 
 def test_cancel_releases_the_bookings(db, market):
-    oid = post(db, market["buyer"].id, order([{"name": "件", "quantity": "1", "operations": [
-        {"capability": "laser_cutting", "minutes": 30}]}]))  # fmt: skip
+    oid = post(
+        db,
+        market["buyer"].id,
+        order([{"name": "件", "quantity": "1", "operations": [{"capability": "laser_cutting", "minutes": 30}]}]),
+    )
     run(db)
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         assert marketplace.cancel_order(db, s, oid).status == OrderStatus.cancelled
@@ -277,14 +401,23 @@ def test_cancel_releases_the_bookings(db, market):
 def test_demand_analysis_finds_short_and_idle_capabilities(db, market):
     # 3 x 40 h of milling against one around-the-clock mill (168 h a week): 71 % -> balanced;
     # a fourth week-long 60 h job makes it short; laser has two machines and no demand -> idle
-    parts = [{"name": f"件{k}", "quantity": "1", "operations": [{"capability": "cnc_milling_5axis", "minutes": 2400}]}
-             for k in range(3)]  # fmt: skip
+    parts = [
+        {"name": f"件{k}", "quantity": "1", "operations": [{"capability": "cnc_milling_5axis", "minutes": 2400}]}
+        for k in range(3)
+    ]
     post(db, market["buyer"].id, order(parts, due_hours=200), accept=False)
     rows = marketplace.demand_analysis(db, MONDAY, weeks=1)
     by = {r.capability: r for r in rows}
     assert by["cnc_milling_5axis"].capacity_hours == 168 and by["cnc_milling_5axis"].demand_hours == 120
     assert by["cnc_milling_5axis"].verdict == "balanced"
     assert by["laser_cutting"].capacity_hours == 336 and by["laser_cutting"].verdict == "idle"
-    post(db, market["buyer"].id, order([{"name": "大件", "quantity": "1", "operations": [
-        {"capability": "cnc_milling_5axis", "minutes": 2400}]}], due_hours=200), accept=False)  # fmt: skip
+    post(
+        db,
+        market["buyer"].id,
+        order(
+            [{"name": "大件", "quantity": "1", "operations": [{"capability": "cnc_milling_5axis", "minutes": 2400}]}],
+            due_hours=200,
+        ),
+        accept=False,
+    )
     assert {r.capability: r for r in marketplace.demand_analysis(db, MONDAY, 1)}["cnc_milling_5axis"].verdict == "short"

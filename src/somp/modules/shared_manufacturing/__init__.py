@@ -17,7 +17,7 @@ MANIFEST = ModuleManifest(
     depends=("tenants",),
     models="somp.modules.shared_manufacturing.models",
     api="somp.modules.shared_manufacturing.api:router",
-    # web added below
+    web="somp.modules.shared_manufacturing.web:router",
     cli="somp.modules.shared_manufacturing.cli:app",
     cli_name="shared-mfg",
     nav=(

@@ -71,8 +71,8 @@ from somp.modules.shared_manufacturing.models import (
 )
 from somp.modules.shared_manufacturing.problem import Job, Machine, Mode, ObjectiveWeights, Problem
 from somp.modules.shared_manufacturing.problem import Operation as EngineOperation
-from somp.modules.shared_manufacturing.schemas import CapabilityRead, CatalogueEntry
 from somp.modules.shared_manufacturing.scheduling import SolveOptions, solve
+from somp.modules.shared_manufacturing.schemas import CapabilityRead, CatalogueEntry
 
 FEE_RATE = Decimal("0.05")  # platform fee on machine cost
 MINUTES_PER_UNIT = 15  # the engine's time unit
@@ -136,7 +136,9 @@ def catalogue(db: Database, capability: str | None = None) -> list[CatalogueEntr
                     quality_grade=p.row.quality_grade,
                     certifications=list(p.row.certifications or []),
                     region_code=p.row.region_code,
-                    capabilities=[CapabilityRead.model_validate(c) for c in sorted(p.caps.values(), key=lambda c: c.code)],
+                    capabilities=[
+                        CapabilityRead.model_validate(c) for c in sorted(p.caps.values(), key=lambda c: c.code)
+                    ],
                 )
             )
         return out
@@ -217,8 +219,21 @@ def _at(origin: dt.datetime, units: int) -> dt.datetime:
     return origin + dt.timedelta(minutes=units * MINUTES_PER_UNIT)
 
 
-def _label(resource: Resource, factories: dict[int, str]) -> str:
+def _label(resource: Resource) -> str:
     return f"{resource.name} ({resource.code})"
+
+
+def _seen_by(
+    viewer: int, buyer: int, p: Placement | None, resources: dict[int, Resource], factories: dict[int, str]
+) -> str | None:
+    """How a diff line names a placement for ``viewer``: the buyer sees factory and resource, a
+    factory its own resource, and nothing of another factory's."""
+    if p is None or p.resource not in resources:
+        return None
+    r = resources[p.resource]
+    if viewer == buyer:
+        return f"{factories.get(r.tenant_id, '')} · {_label(r)}"
+    return _label(r) if r.tenant_id == viewer else None
 
 
 @dataclass
@@ -264,8 +279,19 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         if orders
         else []
     )
-    bookings = {b.operation_id: b for b in s.scalars(select(Booking).where(Booking.operation_id.in_([o.id for o in ops])))} if ops else {}
-    all_res = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_({b.resource_id for b in bookings.values()})))} if bookings else {}
+    bookings = (
+        {b.operation_id: b for b in s.scalars(select(Booking).where(Booking.operation_id.in_([o.id for o in ops])))}
+        if ops
+        else {}
+    )
+    all_res = (
+        {
+            r.id: r
+            for r in s.scalars(select(Resource).where(Resource.id.in_({b.resource_id for b in bookings.values()})))
+        }
+        if bookings
+        else {}
+    )
     all_res.update(res_by_id)
     breakdowns = defaultdict(list)
     blocks = defaultdict(list)
@@ -383,7 +409,7 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         t = task_of[op.id]
         op.status = OperationStatus.planned
         op.started_at = None
-        op.resource_id, op.resource_label = res.id, _label(res, factories)
+        op.resource_id, op.resource_label = res.id, _label(res)
         op.factory_label = factories.get(res.tenant_id, "")
         op.planned_start, op.planned_end = p.start, p.end
         op.cost = costs[op.id][0]
@@ -410,22 +436,15 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
             if p is not None and p.resource in all_res:
                 viewers.add(all_res[p.resource].tenant_id)
         for viewer in viewers:
-
-            def seen(p: Placement | None, viewer: int = viewer) -> str | None:
-                if p is None or p.resource not in all_res:
-                    return None
-                r = all_res[p.resource]
-                if viewer == order.tenant_id:
-                    return f"{factories.get(r.tenant_id, '')} · {_label(r, factories)}"
-                return _label(r, factories) if r.tenant_id == viewer else None  # another factory's: not named
-
+            old_name = _seen_by(viewer, order.tenant_id, ch.old, all_res, factories)
+            new_name = _seen_by(viewer, order.tenant_id, ch.new, all_res, factories)
             s.add(
                 ScheduleChange(
-                    tenant_id=viewer, run_id=run.id, operation_id=op.id,
-                    order_number=order.number, operation_label=label,
-                    kind=ChangeKind(ch.kind), old_resource=seen(ch.old), old_start=ch.old.start if ch.old else None,
-                    old_end=ch.old.end if ch.old else None, new_resource=seen(ch.new),
-                    new_start=ch.new.start if ch.new else None, new_end=ch.new.end if ch.new else None,
+                    tenant_id=viewer, run_id=run.id, operation_id=op.id, order_number=order.number,
+                    operation_label=label, kind=ChangeKind(ch.kind), old_resource=old_name,
+                    old_start=ch.old.start if ch.old else None, old_end=ch.old.end if ch.old else None,
+                    new_resource=new_name, new_start=ch.new.start if ch.new else None,
+                    new_end=ch.new.end if ch.new else None,
                 )
             )  # fmt: skip
     # -- order status: accepted orders whose work is all placed are scheduled
@@ -449,7 +468,9 @@ def _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, tim
     for p in published:
         r = p.row
         site = sites.setdefault((round(r.latitude, 3), round(r.longitude, 3)), len(sites))
-        windows = subtract(available_windows(r.calendar or {}, origin, cal_end), blocks.get(r.id, []) + fixed_busy.get(r.id, []))
+        windows = subtract(
+            available_windows(r.calendar or {}, origin, cal_end), blocks.get(r.id, []) + fixed_busy.get(r.id, [])
+        )
         off = []
         cursor = origin
         for a, b in windows:
@@ -477,7 +498,9 @@ def _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, tim
         jobs.append(
             Job(
                 tuple(
-                    EngineOperation(tuple(Mode(index[o.resource], _ceil_units(m)) for o, m in t.modes), name=str(t.op.id))
+                    EngineOperation(
+                        tuple(Mode(index[o.resource], _ceil_units(m)) for o, m in t.modes), name=str(t.op.id)
+                    )
                     for t in job
                 ),
                 release=max(0, _units(origin, releases[i], up=True)),
@@ -504,7 +527,9 @@ def _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, tim
 # ------------------------------------------------------------------------------ progress
 
 
-def record_progress(db: Database, session: Session, booking_id: int, event: str, at: dt.datetime | None = None) -> Booking:
+def record_progress(
+    db: Database, session: Session, booking_id: int, event: str, at: dt.datetime | None = None
+) -> Booking:
     """A factory reports an operation started or finished (``session`` is the factory's: another
     factory's booking is a 404). The buyer's operation and order follow in the same transaction."""
     from somp.modules.shared_manufacturing.service import get_booking
