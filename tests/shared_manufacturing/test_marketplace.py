@@ -362,7 +362,8 @@ def test_started_and_soon_starting_operations_keep_their_place_when_an_urgent_or
     a, b = _ops(db, market["buyer"].id, first)
     (bk,) = [x for x in _bookings(db, market["suzhou"].id) if x.operation_id == a.id]
     with db.session(Scope.tenant(market["suzhou"].id)) as s:
-        marketplace.record_progress(db, s, bk.id, "started", a.planned_start)
+        late = a.planned_start + dt.timedelta(minutes=50)  # started 50 minutes late
+        marketplace.record_progress(db, s, bk.id, "started", late)
         s.commit()
     post(
         db,
@@ -373,7 +374,7 @@ def test_started_and_soon_starting_operations_keep_their_place_when_an_urgent_or
             urgent=True,
         ),
     )
-    r = run(db, trigger=RunTrigger.urgent, now=MONDAY + dt.timedelta(minutes=30))
+    r = run(db, trigger=RunTrigger.urgent, now=MONDAY + dt.timedelta(minutes=60))
     assert r.frozen >= 1
     a2, b2 = _ops(db, market["buyer"].id, first)
     assert (a2.resource_id, a2.planned_start, a2.planned_end, a2.status) == (
@@ -382,7 +383,8 @@ def test_started_and_soon_starting_operations_keep_their_place_when_an_urgent_or
         a.planned_end,
         OperationStatus.started,
     )
-    assert b2.planned_start >= a2.planned_end
+    # the next operation waits for the started one as it actually runs (from its late start)
+    assert b2.planned_start >= late + (a.planned_end - a.planned_start)
 
 
 def test_cancel_releases_the_bookings(db, market):

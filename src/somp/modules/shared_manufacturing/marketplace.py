@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
@@ -267,6 +268,7 @@ def run_schedule(
 
 
 def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float, objective: str, workers: int):
+    t_read = time.perf_counter()
     published = _published(s)
     res_by_id = {p.row.id: p.row for p in published}
     offers = [p.offer for p in published]
@@ -330,11 +332,16 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         k = 0
         last_end, last_res = None, None
         while k < len(chain) and keeps(chain[k]):
-            b = bookings.get(chain[k].id)
+            op_k, b = chain[k], bookings.get(chain[k].id)
             if b is not None:
-                if chain[k].status != OperationStatus.finished:
-                    fixed_busy[b.resource_id].append((b.start_at, b.end_at))
-                last_end, last_res = (chain[k].finished_at or b.end_at), b.resource_id
+                begin, end = b.start_at, b.end_at
+                if op_k.status == OperationStatus.started and op_k.started_at:  # it runs from when it started
+                    begin, end = op_k.started_at, max(end, op_k.started_at + (b.end_at - b.start_at))
+                if op_k.status == OperationStatus.finished:
+                    end = op_k.finished_at or end
+                else:
+                    fixed_busy[b.resource_id].append((begin, end))
+                last_end, last_res = end, b.resource_id
             kept += 1
             k += 1
         rest = chain[k:]
@@ -377,9 +384,12 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
     s.flush()
     new: dict[int, Placement] = {}
     costs: dict[int, tuple[Decimal, int]] = {}
+    phases = {"read": round(time.perf_counter() - t_read, 3)}
     if jobs_idx and published:
+        t_solve = time.perf_counter()
         result, placed = _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, time_limit,
                                 objective, workers)  # fmt: skip
+        phases["solve"] = round(time.perf_counter() - t_solve, 3)
         run.status = result.status.value
         run.objective, run.lower_bound, run.gap = result.objective, result.lower_bound, result.gap
         run.seconds = round(result.seconds, 3)
@@ -393,39 +403,76 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         run.status = "no_resources"
         run.unplanned += run.operations
 
-    # -- write the plan: bookings into the factories, the plan into the buyers' operations
+    # -- write the plan: bookings into the factories, the plan into the buyers' operations (bulk
+    # statements with explicit tenants: this runs in the platform view)
+    t_write = time.perf_counter()
     replanned_ids = [op.id for op in replanned]
     if replanned_ids:
         s.execute(delete(Booking).where(Booking.operation_id.in_(replanned_ids)))
     task_of = {t.op.id: t for job in tasks for t in job}
+    status_of = {op.id: op.status for op in ops}
+    op_rows, booking_rows = [], []
     for op in replanned:
         p = new.get(op.id)
         if p is None:
-            op.status, op.resource_id, op.resource_label, op.factory_label = OperationStatus.pending, None, None, None
-            op.planned_start = op.planned_end = op.cost = None
-            op.started_at = None
+            status_of[op.id] = OperationStatus.pending
+            op_rows.append(
+                dict(
+                    id=op.id,
+                    status=OperationStatus.pending,
+                    resource_id=None,
+                    resource_label=None,
+                    factory_label=None,
+                    planned_start=None,
+                    planned_end=None,
+                    cost=None,
+                    started_at=None,
+                )
+            )
             continue
         res = res_by_id[p.resource]
         t = task_of[op.id]
-        op.status = OperationStatus.planned
-        op.started_at = None
-        op.resource_id, op.resource_label = res.id, _label(res)
-        op.factory_label = factories.get(res.tenant_id, "")
-        op.planned_start, op.planned_end = p.start, p.end
-        op.cost = costs[op.id][0]
-        s.add(
-            Booking(
-                tenant_id=res.tenant_id, resource_id=res.id, operation_id=op.id, order_id=t.order.id, run_id=run.id,
-                buyer_label=factories.get(t.order.tenant_id, ""), order_number=t.order.number,
-                order_due_at=t.order.due_at, part_name=t.part.name,
-                operation_label=f"{t.part.name} #{op.position} {op.capability}", capability=op.capability,
-                start_at=p.start, end_at=p.end, status=BookingStatus.planned, cost=op.cost,
+        cost = costs[op.id][0]
+        status_of[op.id] = OperationStatus.planned
+        op_rows.append(
+            dict(
+                id=op.id,
+                status=OperationStatus.planned,
+                resource_id=res.id,
+                resource_label=_label(res),
+                factory_label=factories.get(res.tenant_id, ""),
+                planned_start=p.start,
+                planned_end=p.end,
+                cost=cost,
+                started_at=None,
             )
-        )  # fmt: skip
+        )
+        booking_rows.append(
+            dict(
+                tenant_id=res.tenant_id,
+                resource_id=res.id,
+                operation_id=op.id,
+                order_id=t.order.id,
+                run_id=run.id,
+                buyer_label=factories.get(t.order.tenant_id, ""),
+                order_number=t.order.number,
+                order_due_at=t.order.due_at,
+                part_name=t.part.name,
+                operation_label=f"{t.part.name} #{op.position} {op.capability}",
+                capability=op.capability,
+                start_at=p.start,
+                end_at=p.end,
+                status=BookingStatus.planned,
+                cost=cost,
+                started_at=None,
+                finished_at=None,
+            )
+        )
     # -- the diff, once per tenant that may see each line
     changes = diff_plans(old, new)
     run.changed = len(changes)
     op_by_id = {op.id: op for op in replanned}
+    change_rows = []
     for ch in changes:
         op = op_by_id[ch.operation]
         order = order_by_id[op.order_id]
@@ -435,24 +482,37 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         for p in (ch.old, ch.new):
             if p is not None and p.resource in all_res:
                 viewers.add(all_res[p.resource].tenant_id)
-        for viewer in viewers:
-            old_name = _seen_by(viewer, order.tenant_id, ch.old, all_res, factories)
-            new_name = _seen_by(viewer, order.tenant_id, ch.new, all_res, factories)
-            s.add(
-                ScheduleChange(
-                    tenant_id=viewer, run_id=run.id, operation_id=op.id, order_number=order.number,
-                    operation_label=label, kind=ChangeKind(ch.kind), old_resource=old_name,
-                    old_start=ch.old.start if ch.old else None, old_end=ch.old.end if ch.old else None,
-                    new_resource=new_name, new_start=ch.new.start if ch.new else None,
+        for viewer in sorted(viewers):
+            change_rows.append(
+                dict(
+                    tenant_id=viewer,
+                    run_id=run.id,
+                    operation_id=op.id,
+                    order_number=order.number,
+                    operation_label=label,
+                    kind=ChangeKind(ch.kind),
+                    old_resource=_seen_by(viewer, order.tenant_id, ch.old, all_res, factories),
+                    old_start=ch.old.start if ch.old else None,
+                    old_end=ch.old.end if ch.old else None,
+                    new_resource=_seen_by(viewer, order.tenant_id, ch.new, all_res, factories),
+                    new_start=ch.new.start if ch.new else None,
                     new_end=ch.new.end if ch.new else None,
                 )
-            )  # fmt: skip
+            )
     # -- order status: accepted orders whose work is all placed are scheduled
     for order in orders:
         if order.status == OrderStatus.accepted:
-            mine = [op for op in ops if op.order_id == order.id]
-            if mine and all(op.status != OperationStatus.pending for op in mine):
+            mine = [status_of[op.id] for op in ops if op.order_id == order.id]
+            if mine and all(st != OperationStatus.pending for st in mine):
                 order.status = OrderStatus.scheduled
+    s.flush()
+    if op_rows:
+        s.execute(update(Operation), op_rows)
+    if booking_rows:
+        s.execute(insert(Booking), booking_rows)
+    if change_rows:
+        s.execute(insert(ScheduleChange), change_rows)
+    run.stats = {**run.stats, "phases": {**phases, "write": round(time.perf_counter() - t_write, 3)}}
     s.flush()
     return run
 
