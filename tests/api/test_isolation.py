@@ -589,6 +589,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/invoices/{invoice_id}/edit": {"notes": "hijacked"},
     "/lifecycle/alarms/{alarm_id}/acknowledge": {"next": "/lifecycle"},
     "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},
+    "/shared-mfg/resources/{resource_id}/breakdown": {"hours": "24"},
     "/shared-mfg/orders/{order_id}/accept": {},
     "/shared-mfg/orders/{order_id}/cancel": {},
     "/shared-mfg/orders/{order_id}/settle": {},

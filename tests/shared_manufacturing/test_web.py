@@ -4,6 +4,7 @@ every label resolves in both languages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -109,3 +110,26 @@ def test_an_order_no_one_can_make_is_refused_whole_with_the_reason(app, db, two_
     assert r.status_code == 422
     with db.session(Scope.tenant(buyer.id)) as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_a_breakdown_reported_on_the_board_replans_and_opens_the_diff(app, db, two_sides):
+    factory, buyer = two_sides
+    web = WebClient(app, "buyeradmin")
+    url = web.post("/shared-mfg/orders/new", FORM).headers["location"]
+    assert web.post(url + "/accept", {}).status_code == 303
+    with db.session(Scope.tenant(factory.id)) as s:
+        laser = s.scalar(select(Booking).where(Booking.capability == "laser_cutting"))
+        before = (laser.operation_id, laser.start_at)
+    fweb = WebClient(app, "factoryadmin", lang="en")
+    assert f"/shared-mfg/resources/{laser.resource_id}/breakdown" in fweb.get("/shared-mfg").text
+    r = fweb.post(f"/shared-mfg/resources/{laser.resource_id}/breakdown", {"hours": "1000"})
+    assert r.status_code == 303 and r.headers["location"] == "/shared-mfg"  # refused: at most 720 hours
+    r = fweb.post(f"/shared-mfg/resources/{laser.resource_id}/breakdown", {"hours": "500"})
+    assert r.status_code == 303 and r.headers["location"] == "/shared-mfg/changes"
+    page = fweb.get("/shared-mfg/changes").text
+    assert "Moved" in page and "breakdown" in page
+    with db.session(Scope.tenant(factory.id)) as s:
+        moved = s.scalar(select(Booking).where(Booking.operation_id == before[0]))
+        assert moved.start_at >= before[1] + dt.timedelta(hours=499)
+    bpage = web.get("/shared-mfg/changes").text
+    assert "时间调整" in bpage and "苏州精工" in bpage

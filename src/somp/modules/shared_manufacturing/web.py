@@ -34,12 +34,13 @@ from somp.modules.shared_manufacturing import marketplace, service
 from somp.modules.shared_manufacturing.matching import available_windows, hours, subtract
 from somp.modules.shared_manufacturing.models import (
     Block,
+    BlockKind,
     Booking,
     Grade,
     RunTrigger,
     ScheduleChange,
 )
-from somp.modules.shared_manufacturing.schemas import OrderCreate
+from somp.modules.shared_manufacturing.schemas import BlockCreate, OrderCreate
 from somp.web.context import PageForbidden, PageNotFound, check_csrf, flash, page, parse_id
 from somp.web.crud import read_form
 from somp.web.render import render, t_for
@@ -83,6 +84,32 @@ def board(request: Request) -> HTMLResponse:
                          "load": bk / a if a else None})  # fmt: skip
         return render(request, "shared_mfg/board.html", w, title_key="mfg.board.title", rows=rows,
                       served=service.served_orders(w.session), start=start, end=end)  # fmt: skip
+
+
+def breakdown(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """Report a breakdown of one of the factory's resources: blocked from now for the given hours;
+    when it hits booked work the marketplace is re-planned at once and the diff page opens."""
+    with page(request, "shared_mfg:write") as w:
+        check_csrf(request, form)
+        resource_id = parse_id(request, "resource_id")
+        try:
+            r = service.get_resource(w.session, resource_id)
+        except NotFound:
+            raise PageNotFound() from None
+        raw = str(form.get("hours") or "")
+        hours_down = float(raw) if raw.replace(".", "", 1).isdigit() and 0 < float(raw) <= 24 * 30 else None
+        if hours_down is None:
+            flash(request, "mfg.msg.refused", reason="hours: 0 to 720")
+            return RedirectResponse("/shared-mfg", status_code=303)
+        now = utcnow()
+        block = BlockCreate(kind=BlockKind.breakdown, start_at=now, end_at=now + dt.timedelta(hours=hours_down),
+                            note=str(form.get("note") or "")[:300] or None)  # fmt: skip
+        _block, hit = service.add_block(w.session, r.id, block)
+        w.commit()
+        if hit:
+            marketplace.run_schedule(w.request.app.state.db, RunTrigger.breakdown, time_limit=ACCEPT_TIME_LIMIT)
+        flash(request, "mfg.msg.breakdown_recorded", resource=r.code, hit=hit)
+        return RedirectResponse("/shared-mfg/changes" if hit else "/shared-mfg", status_code=303)
 
 
 # ------------------------------------------------------------------------------ factory Gantt
@@ -337,6 +364,7 @@ def demand(request: Request) -> HTMLResponse:
 
 for path, fn, methods, name in (
     ("/shared-mfg", board, ["GET"], "web_mfg_board"),
+    ("/shared-mfg/resources/{resource_id}/breakdown", breakdown, ["POST"], "web_mfg_breakdown"),
     ("/shared-mfg/gantt", gantt, ["GET"], "web_mfg_gantt"),
     ("/shared-mfg/bookings/{booking_id}/progress", progress, ["POST"], "web_mfg_progress"),
     ("/shared-mfg/orders", orders, ["GET"], "web_mfg_orders"),
