@@ -78,7 +78,8 @@ def timed_run(db: Database, limit: float, now: dt.datetime, trigger: RunTrigger)
         "trigger": trigger.value, "time_limit": limit, "wall_seconds": round(wall, 2), "engine_seconds": run.seconds,
         "status": run.status, "objective": run.objective, "lower_bound": run.lower_bound, "gap": run.gap,
         "operations": run.operations, "frozen": run.frozen, "changed": run.changed, "unplanned": run.unplanned,
-        "heuristic": run.stats.get("heuristic"), "lns": run.stats.get("lns"), "violations": check(db),
+        "heuristic": run.stats.get("heuristic"), "lns": run.stats.get("lns"), "phases": run.stats.get("phases"),
+        "violations": check(db),
     }  # fmt: skip
 
 

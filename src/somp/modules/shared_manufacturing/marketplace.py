@@ -335,8 +335,9 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
             op_k, b = chain[k], bookings.get(chain[k].id)
             if b is not None:
                 begin, end = b.start_at, b.end_at
-                if op_k.status == OperationStatus.started and op_k.started_at:  # it runs from when it started
-                    begin, end = op_k.started_at, max(end, op_k.started_at + (b.end_at - b.start_at))
+                if op_k.status == OperationStatus.started and op_k.started_at:  # it runs from when it started,
+                    # and at least until now when it is overdue
+                    begin, end = op_k.started_at, max(end, op_k.started_at + (b.end_at - b.start_at), origin)
                 if op_k.status == OperationStatus.finished:
                     end = op_k.finished_at or end
                 else:
