@@ -68,8 +68,10 @@ def test_marketplace_over_http(app, db, client_as):
         "693.00",
     )
     a = bapi.post(f"{API}/orders/{oid}/accept", json={"time_limit": 2})
-    assert a.status_code == 200 and a.json()["status"] == "scheduled"
-    ops = [op for p in a.json()["parts"] for op in p["operations"]]
+    assert a.status_code == 200 and a.json()["order"]["status"] == "scheduled"
+    assert a.json()["run"]["trigger"] == "accept" and a.json()["run"]["status"] in ("optimal", "feasible")
+    assert a.json()["run"]["gap"] is not None and a.json()["run"]["time_limit"] == 2
+    ops = [op for p in a.json()["order"]["parts"] for op in p["operations"]]
     assert all(op["status"] == "planned" and op["factory_label"] == "无锡机加" for op in ops)
     assert bapi.post(f"{API}/orders/{oid}/accept", json={}).status_code == 422  # only a quoted order
 
@@ -90,7 +92,7 @@ def test_marketplace_over_http(app, db, client_as):
         f"{API}/resources/{rid}/blocks",
         json={"kind": "breakdown", "start_at": now.isoformat(), "end_at": (now + dt.timedelta(days=1)).isoformat()},
     )
-    assert blk.status_code == 201
+    assert blk.status_code == 201 and blk.json()["affected"] >= 1 and blk.json()["run"]["trigger"] == "breakdown"
     runs = root.get(f"{API}/runs", params={"order": "desc"}).json()["items"]
     assert runs[0]["trigger"] == "breakdown" and runs[0]["status"] in ("optimal", "feasible")
     changes = bapi.get(f"{API}/changes").json()["items"]

@@ -67,6 +67,7 @@ def test_post_accept_and_follow_an_order_through_the_pages(app, db, two_sides):
     r = web.post(url + "/accept", {})
     assert r.status_code == 303
     page = web.get(url).text
+    assert re.search(r"求解状态 (optimal|feasible)，与下界差距 \d+\.\d%", page)  # the run's status and gap
     assert "苏州精工" in page and '"bars":[{' in page.replace(" ", "")
     with db.session(Scope.tenant(factory.id)) as s:
         bookings = list(s.scalars(select(Booking).order_by(Booking.start_at)))

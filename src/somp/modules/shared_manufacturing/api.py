@@ -23,8 +23,10 @@ from somp.modules.shared_manufacturing import marketplace, service
 from somp.modules.shared_manufacturing.models import BookingStatus, OrderStatus, RunTrigger
 from somp.modules.shared_manufacturing.schemas import (
     AcceptIn,
+    AcceptResult,
     BlockCreate,
     BlockRead,
+    BlockResult,
     BookingRead,
     CatalogueEntry,
     ChangeRead,
@@ -97,15 +99,17 @@ def update_resource(resource_id: int, data: ResourceUpdate, c: Write):
     return service.resource_reads(c.session, [r])[0]
 
 
-@router.post("/resources/{resource_id}/blocks", response_model=BlockRead, status_code=status.HTTP_201_CREATED)
+@router.post("/resources/{resource_id}/blocks", response_model=BlockResult, status_code=status.HTTP_201_CREATED)
 def add_block(resource_id: int, data: BlockCreate, c: Write):
     """Maintenance, time booked elsewhere or a breakdown. When it hits booked operations (and
-    ``reschedule``), the marketplace is re-planned at once (a breakdown run)."""
+    ``reschedule``), the marketplace is re-planned at once (a breakdown run, bounded by
+    ``time_limit``); the response carries that run's status, bound and gap."""
     block, hit = service.add_block(c.session, resource_id, data)
     c.commit()
+    run = None
     if hit and data.reschedule:
-        marketplace.run_schedule(c.db, RunTrigger.breakdown)
-    return block
+        run = marketplace.run_schedule(c.db, RunTrigger.breakdown, time_limit=data.time_limit)
+    return {"block": block, "affected": hit, "run": run}
 
 
 @router.get("/resources/{resource_id}/blocks", response_model=list[BlockRead])
@@ -178,16 +182,20 @@ def quote_order(order_id: int, c: Write):
     return service.order_reads(c.session, [o])[0]
 
 
-@router.post("/orders/{order_id}/accept", response_model=OrderRead)
+@router.post("/orders/{order_id}/accept", response_model=AcceptResult)
 def accept_order(order_id: int, data: AcceptIn, c: Write):
+    """Accept the quote; with ``schedule`` the marketplace is re-planned in this request, bounded
+    by ``time_limit`` (an urgent order's run weighs its tardiness x 10); the response carries the
+    order with its plan and the run's status, bound and gap."""
     o = service.accept_order(c.session, order_id)
     urgent = o.urgent
     c.commit()
+    run = None
     if data.schedule:
         trigger = RunTrigger.urgent if urgent else RunTrigger.accept
-        marketplace.run_schedule(c.db, trigger, time_limit=data.time_limit)
+        run = marketplace.run_schedule(c.db, trigger, time_limit=data.time_limit)
     c.session.expire_all()
-    return service.order_reads(c.session, [service.get_order(c.session, order_id)])[0]
+    return {"order": service.order_reads(c.session, [service.get_order(c.session, order_id)])[0], "run": run}
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderRead)

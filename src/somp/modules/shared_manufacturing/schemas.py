@@ -149,6 +149,7 @@ class BlockCreate(InputModel):
     end_at: dt.datetime
     note: ShortText | None = None
     reschedule: bool = Field(True, description="re-plan the marketplace when this block hits booked operations")
+    time_limit: float = Field(3.0, gt=0, le=60, description="seconds for that re-plan")
 
     @model_validator(mode="after")
     def _order(self) -> BlockCreate:
@@ -352,3 +353,18 @@ class DemandRowRead(ReadModel):
     idle_hours: float
     utilisation: float | None
     verdict: Literal["short", "balanced", "idle"]
+
+
+class AcceptResult(ReadModel):
+    """The accepted order and the schedule run it triggered (status, bound, gap), if any."""
+
+    order: OrderRead
+    run: RunRead | None
+
+
+class BlockResult(ReadModel):
+    """The stored block, how many booked operations it hits, and the re-plan run it triggered."""
+
+    block: BlockRead
+    affected: int
+    run: RunRead | None

@@ -290,20 +290,23 @@ def _order_action(request: Request, form: FormData, action: str) -> Response:
             o = service.get_order(w.session, order_id)
         except NotFound:
             raise PageNotFound() from None
+        params: dict[str, object] = {"number": o.number}
         try:
             if action == "accept":
                 o = service.accept_order(w.session, order_id)
                 urgent = o.urgent
                 w.commit()
-                marketplace.run_schedule(db, RunTrigger.urgent if urgent else RunTrigger.accept,
-                                         time_limit=ACCEPT_TIME_LIMIT)  # fmt: skip
+                run = marketplace.run_schedule(db, RunTrigger.urgent if urgent else RunTrigger.accept,
+                                               time_limit=ACCEPT_TIME_LIMIT)  # fmt: skip
+                params |= {"status": run.status, "gap": "—" if run.gap is None else f"{run.gap:.1%}",
+                           "seconds": f"{run.seconds:.1f}"}  # fmt: skip
             elif action == "cancel":
                 marketplace.cancel_order(db, w.session, order_id)
                 w.commit()
             else:
                 marketplace.settle_order(db, w.session, order_id)
                 w.commit()
-            flash(request, f"mfg.msg.order_{action}", number=o.number)
+            flash(request, f"mfg.msg.order_{action}", **params)
         except DomainError as exc:
             w.rollback()
             flash(request, "mfg.msg.refused", reason=str(exc))
