@@ -272,10 +272,14 @@ def order_page(request: Request) -> HTMLResponse:
         ]  # fmt: skip
         chart = {"bars": bars, "axis": t("mfg.chart.time_utc"), "empty": t("mfg.msg.not_planned"),
                  "due": _iso(o.due_at), "due_label": t("mfg.field.due_at")}  # fmt: skip
+        op_ids = [op.id for p in read.parts for op in p.operations]
         changes = list(
             w.session.scalars(
-                select(ScheduleChange).where(ScheduleChange.order_number == o.number).order_by(ScheduleChange.id.desc())
-            ).all()[:100]
+                select(ScheduleChange)
+                .where(ScheduleChange.operation_id.in_(op_ids))  # not by number: numbers repeat across buyers
+                .order_by(ScheduleChange.id.desc())
+                .limit(100)
+            )
         )
         return render(request, "shared_mfg/order.html", w, title=f"{o.number} {o.title}", o=read, chart=chart,
                       changes=changes, can_write=w.can("shared_mfg:write"))  # fmt: skip
