@@ -75,7 +75,8 @@ def timed_run(db: Database, limit: float, now: dt.datetime, trigger: RunTrigger)
     run = marketplace.run_schedule(db, trigger, time_limit=limit, now=now)
     wall = time.perf_counter() - t0
     return {
-        "trigger": trigger.value, "time_limit": limit, "wall_seconds": round(wall, 2), "engine_seconds": run.seconds,
+        "trigger": trigger.value, "full": run.full, "time_limit": limit, "wall_seconds": round(wall, 2),
+        "engine_seconds": run.seconds,
         "status": run.status, "objective": run.objective, "lower_bound": run.lower_bound, "gap": run.gap,
         "operations": run.operations, "frozen": run.frozen, "changed": run.changed, "unplanned": run.unplanned,
         "heuristic": run.stats.get("heuristic"), "lns": run.stats.get("lns"), "phases": run.stats.get("phases"),

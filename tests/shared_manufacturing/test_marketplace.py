@@ -423,3 +423,52 @@ def test_demand_analysis_finds_short_and_idle_capabilities(db, market):
         accept=False,
     )
     assert {r.capability: r for r in marketplace.demand_analysis(db, MONDAY, 1)}["cnc_milling_5axis"].verdict == "short"
+
+
+def _plan(db, tenant_id: int, order_id: int) -> dict[int, tuple]:
+    return {op.id: (op.resource_id, op.planned_start, op.planned_end) for op in _ops(db, tenant_id, order_id)}
+
+
+def test_accepting_another_order_repairs_around_the_existing_plan(db, market):
+    steps = [{"capability": "laser_cutting", "minutes": 90}, {"capability": "cnc_milling_5axis", "minutes": 60}]
+    first = post(db, market["buyer"].id, order([{"name": f"件{k}", "quantity": "1", "operations": steps}
+                                                for k in range(3)]))  # fmt: skip
+    run(db, trigger=RunTrigger.accept)
+    before = _plan(db, market["buyer"].id, first)
+    second = post(db, market["buyer"].id, order([{"name": "新件", "quantity": "1", "operations": steps}], due_hours=4))
+    r = run(db, trigger=RunTrigger.accept)
+    assert not r.full and r.frozen == 6 and r.operations == 2
+    assert _plan(db, market["buyer"].id, first) == before  # nobody else's booking moved
+    assert all(op.status == OperationStatus.planned for op in _ops(db, market["buyer"].id, second))
+    with db.session(Scope.tenant(market["buyer"].id)) as s:
+        lines = list(s.scalars(select(ScheduleChange).where(ScheduleChange.run_id == r.id)))
+    assert {c.kind for c in lines} == {"new"} and len(lines) == 2
+    # a full re-plan (the operator's) may move everything that has not started
+    full = run(db)
+    assert full.full and full.frozen < 6 and full.operations == 8 - full.frozen  # only the frozen horizon stays
+
+
+def test_a_breakdown_repair_moves_only_the_hit_work_and_the_rest_of_its_parts(db, market):
+    parts = [
+        {"name": "甲", "quantity": "1", "operations": [
+            {"capability": "cnc_milling_5axis", "minutes": 60}, {"capability": "laser_cutting", "minutes": 60}]},
+        {"name": "乙", "quantity": "1", "operations": [{"capability": "laser_cutting", "minutes": 45}]},
+    ]  # fmt: skip
+    oid = post(db, market["buyer"].id, order(parts, due_hours=72))
+    run(db, trigger=RunTrigger.accept)
+    before = _plan(db, market["buyer"].id, oid)
+    ops = _ops(db, market["buyer"].id, oid)
+    mill = next(op for op in ops if op.capability == "cnc_milling_5axis")
+    with db.session(Scope.tenant(market["suzhou"].id)) as s:  # the mill breaks under the first operation
+        down = BlockCreate(
+            kind=BlockKind.breakdown, start_at=mill.planned_start, end_at=mill.planned_start + dt.timedelta(hours=5)
+        )
+        service.add_block(s, market["sz"][1], down)
+        s.commit()
+    r = run(db, trigger=RunTrigger.breakdown)
+    after = _plan(db, market["buyer"].id, oid)
+    moved = {k for k in after if after[k] != before[k]}
+    chain = {op.id for op in ops if op.part_id == mill.part_id}
+    assert mill.id in moved and moved <= chain  # part 乙 kept its place
+    assert after[mill.id][1] >= mill.planned_start + dt.timedelta(hours=5)
+    assert r.frozen == len(ops) - len(chain) and not r.full

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("minutes_per_unit", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("time_limit", sa.Float(), nullable=False),
         sa.Column("objective_name", sa.String(length=32), nullable=False),
+        sa.Column("full", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("objective", sa.Float(), nullable=True),
         sa.Column("lower_bound", sa.Float(), nullable=True),

@@ -218,7 +218,9 @@ def settle_order(order_id: int, c: Write):
 @router.post("/runs", response_model=RunRead, status_code=status.HTTP_201_CREATED)
 def run_schedule(data: RunRequest, c: Schedule):
     """Re-plan the marketplace now (bounded by ``time_limit``); the run reports status, bound and gap."""
-    return marketplace.run_schedule(c.db, RunTrigger.manual, time_limit=data.time_limit, objective=data.objective)
+    return marketplace.run_schedule(
+        c.db, RunTrigger.manual, time_limit=data.time_limit, objective=data.objective, full=data.full
+    )
 
 
 @router.get("/runs", response_model=Page[RunRead])

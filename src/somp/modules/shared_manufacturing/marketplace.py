@@ -253,21 +253,32 @@ def run_schedule(
     objective: str = "mix",
     now: dt.datetime | None = None,
     workers: int = 2,
+    full: bool | None = None,
 ) -> ScheduleRun:
     """Re-plan the marketplace and store the run, the plan, the bookings and the diff (one
-    transaction). ``time_limit`` bounds the engine; the run records its status, bound and gap."""
+    transaction). ``time_limit`` bounds the engine; the run records its status, bound and gap.
+
+    ``full``: re-plan every operation that has not started and does not start within the frozen
+    horizon (default for ``manual`` and ``urgent`` runs: an urgent order may push others back);
+    otherwise a repair (default for ``accept`` and ``breakdown``): planned operations that no block
+    hits keep their place, and only the new, pending and hit operations (with the rest of their
+    parts) are planned around them."""
+    if full is None:
+        full = trigger in (RunTrigger.manual, RunTrigger.urgent)
     now = now or utcnow()
     origin = now.replace(second=0, microsecond=0)
     origin += dt.timedelta(minutes=(-origin.minute) % MINUTES_PER_UNIT)
     with _platform(db) as s:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
-        run = _run(s, trigger, origin, time_limit, objective, workers)
+        run = _run(s, trigger, origin, time_limit, objective, workers, full)
         s.commit()
         return run
 
 
-def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float, objective: str, workers: int):
+def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together for the transaction
+    s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float, objective: str, workers: int, full: bool
+) -> ScheduleRun:
     t_read = time.perf_counter()
     published = _published(s)
     res_by_id = {p.row.id: p.row for p in published}
@@ -303,7 +314,7 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
             breakdowns[b.resource_id].append((b.start_at, b.end_at))
 
     # -- what keeps its place: finished, started (unless its machine broke down under it),
-    # planned to start within the frozen horizon (unless a block now hits it)
+    # planned to start within the frozen horizon, or at all in a repair (unless a block now hits it)
     frozen_until = origin + dt.timedelta(minutes=FROZEN_MINUTES)
 
     def keeps(op: Operation) -> bool:
@@ -316,7 +327,7 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
         broke = any(a < b.end_at and b.start_at < e for a, e in breakdowns.get(b.resource_id, []))
         if op.status == OperationStatus.started:
             return not broke
-        return op.status == OperationStatus.planned and b.start_at < frozen_until and not hit
+        return op.status == OperationStatus.planned and (not full or b.start_at < frozen_until) and not hit
 
     by_part: dict[int, list[Operation]] = defaultdict(list)
     for op in ops:
@@ -377,7 +388,7 @@ def _run(s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float
     }
     run = ScheduleRun(
         trigger=trigger, origin_at=origin, minutes_per_unit=MINUTES_PER_UNIT, time_limit=time_limit,
-        objective_name=objective, status="empty", seconds=0.0, orders=len(orders),
+        objective_name=objective, status="empty", seconds=0.0, orders=len(orders), full=full,
         operations=sum(len(tasks[i]) for i in jobs_idx), resources=len(published), frozen=kept, changed=0,
         unplanned=unplannable, stats={},
     )  # fmt: skip

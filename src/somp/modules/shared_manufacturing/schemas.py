@@ -307,6 +307,7 @@ class PayoutRead(ReadModel):
 class RunRequest(InputModel):
     time_limit: float = Field(5.0, gt=0, le=120, description="seconds the engine may use")
     objective: Literal["mix", "weighted_tardiness", "makespan", "cost"] = "mix"
+    full: bool = Field(True, description="re-plan all work not started (false: plan only new, pending and hit work)")
 
 
 class RunRead(ReadModel):
@@ -317,6 +318,7 @@ class RunRead(ReadModel):
     minutes_per_unit: int
     time_limit: float
     objective_name: str
+    full: bool
     status: str
     objective: float | None
     lower_bound: float | None
