@@ -472,3 +472,18 @@ def test_a_breakdown_repair_moves_only_the_hit_work_and_the_rest_of_its_parts(db
     assert mill.id in moved and moved <= chain  # part 乙 kept its place
     assert after[mill.id][1] >= mill.planned_start + dt.timedelta(hours=5)
     assert r.frozen == len(ops) - len(chain) and not r.full
+
+
+def test_processing_time_per_eligible_resource_from_the_buyer(db, market):
+    sh = market["sh"][0]
+    steps = [{"capability": "laser_cutting", "minutes_by_resource": {str(sh): 40, "999999": 5}}]
+    oid = post(db, market["buyer"].id, order([{"name": "件", "quantity": "1", "operations": steps}]))
+    with db.session(Scope.tenant(market["buyer"].id)) as s:
+        o = s.get(Order, oid)
+        assert o.quote_low == o.quote_cost == Decimal("106.67")  # 40 min at 160 CNY/h, the only listed resource
+    run(db)
+    (op,) = _ops(db, market["buyer"].id, oid)
+    assert op.resource_id == sh and op.planned_end - op.planned_start == dt.timedelta(minutes=40)
+    with pytest.raises(ValueError, match="not both"):
+        order([{"name": "件", "quantity": "1", "operations": [{"capability": "x", "minutes": 5,
+                                                             "minutes_by_resource": {"1": 5}}]}])  # fmt: skip

@@ -206,3 +206,13 @@ def test_demand_analysis_equals_a_pandas_aggregation():
         assert r.demand_hours == pytest.approx(dem.get((r.capability, k), 0.0), abs=1e-3)
         assert r.capacity_hours == pytest.approx(cap.get((r.capability, k), 0.0), abs=1e-3)
     assert {r.verdict for r in rows if r.capability == "moulding"} == {"idle"}
+
+
+def test_the_buyers_time_per_resource_limits_eligibility_to_the_listed_resources():
+    offers = [
+        Offer(1, 2, frozenset(), Decimal(100), {"laser": ({}, Decimal(60), 0)}),
+        Offer(2, 2, frozenset(), Decimal(150), {"laser": ({}, None, 0)}),
+        Offer(3, 1, frozenset(), Decimal(90), {"laser": ({}, None, 0)}),
+    ]
+    got = eligible("laser", {}, None, Decimal(30), 2, (), offers, {2: 25, 3: 10, 9: 5})
+    assert [(o.resource, m) for o, m in got] == [(2, 25)]  # 1 is not listed, 3 is below the grade, 9 unknown

@@ -276,6 +276,7 @@ def upgrade() -> None:
         sa.Column("capability", sa.String(length=64), nullable=False),
         sa.Column("parameters", sa.JSON(), nullable=False),
         sa.Column("minutes", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("minutes_by_resource", sa.JSON(), nullable=True),
         sa.Column(
             "status",
             sa.Enum(

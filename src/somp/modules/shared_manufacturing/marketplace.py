@@ -154,6 +154,7 @@ def _eligible_for(order: Order, part: Part, op: Operation, offers: list[Offer]) 
         GRADE_RANK[order.quality_grade],
         order.certifications or (),
         offers,
+        None if op.minutes_by_resource is None else {int(k): int(v) for k, v in op.minutes_by_resource.items()},
     )
 
 

@@ -285,19 +285,27 @@ def eligible(
     grade_rank: int,
     certifications: Iterable[str],
     offers: Iterable[Offer],
+    minutes_by_resource: Mapping[int, int] | None = None,
 ) -> list[tuple[Offer, int]]:
     """The offers that can do an operation, each with its processing minutes there: the capability
-    with its parameters, at least the quality grade, every certification, and a known time."""
+    with its parameters, at least the quality grade, every certification, and a known time.
+    ``minutes_by_resource`` (the buyer's time per resource) limits the eligible resources to those
+    listed, with those times."""
     need = frozenset(certifications)
     out = []
     for o in offers:
+        if minutes_by_resource is not None and o.resource not in minutes_by_resource:
+            continue
         cap = o.capabilities.get(capability)
         if cap is None or o.grade_rank < grade_rank or not need <= o.certifications:
             continue
         params, rate, setup = cap
         if requirement_unmet(requirements, params) is not None:
             continue
-        m = processing_minutes(minutes, quantity, rate, setup)
+        if minutes_by_resource is not None:
+            m: int | None = minutes_by_resource[o.resource]
+        else:
+            m = processing_minutes(minutes, quantity, rate, setup)
         if m is not None:
             out.append((o, m))
     return out

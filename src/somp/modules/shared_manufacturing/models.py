@@ -226,6 +226,8 @@ class Operation(TenantOwned, Base):
     capability: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     minutes: Mapped[int | None]  # fixed processing time; None: from the part's quantity and the rate
+    # the buyer's time per catalogue resource ({"resource id": minutes}): only those are eligible
+    minutes_by_resource: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[OperationStatus] = mapped_column(
         str_enum(OperationStatus, "mfg_operation_status"), default=OperationStatus.pending
     )

@@ -173,8 +173,21 @@ class OperationIn(InputModel):
     minutes: int | None = Field(
         None, ge=1, le=100_000, description="fixed processing time; default from the quantity and each resource's rate"
     )
+    minutes_by_resource: dict[int, Annotated[int, Field(ge=1, le=100_000)]] | None = Field(
+        None,
+        max_length=50,
+        description="processing time per eligible resource (catalogue ids); only the listed resources are eligible",
+    )
 
     _params = field_validator("parameters")(_small_json)
+
+    @model_validator(mode="after")
+    def _one_time(self) -> OperationIn:
+        if self.minutes is not None and self.minutes_by_resource is not None:
+            raise ValueError("give minutes or minutes_by_resource, not both")
+        if self.minutes_by_resource is not None and not self.minutes_by_resource:
+            raise ValueError("minutes_by_resource names at least one resource")
+        return self
 
 
 class PartIn(InputModel):
@@ -208,6 +221,7 @@ class OperationRead(ReadModel):
     capability: str
     parameters: Params
     minutes: int | None
+    minutes_by_resource: dict[str, int] | None
     status: OperationStatus
     quote_low: Decimal | None
     quote_high: Decimal | None

@@ -183,6 +183,11 @@ def post_order(session: Session, data: OrderCreate, tenant_id: int) -> Order:
                     capability=op.capability,
                     parameters=op.parameters,
                     minutes=op.minutes,
+                    minutes_by_resource=(
+                        None
+                        if op.minutes_by_resource is None
+                        else {str(k): v for k, v in op.minutes_by_resource.items()}
+                    ),
                 )
             )
     session.flush()
