@@ -49,6 +49,8 @@ PURE_ENGINES = [
     "modules/shared_manufacturing/cpsat.py",
     "modules/shared_manufacturing/lns.py",
     "modules/shared_manufacturing/scheduling.py",
+    "modules/shared_manufacturing/matching.py",
+    "modules/shared_manufacturing/demand.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 

@@ -84,6 +84,7 @@ def _world(db, mark: str) -> World:
     aftersales = _aftersales(db, t, c.id, c2.id, a.id, a2.id, k.id, mark)
     system_id, evaluation_id, yearly_ids = _evaluation(db, t, mark)
     c2m = seed_c2m(db, t, offering_code=o.code, customer_id=c.id, code=f"CF{mark}")
+    mfg = _marketplace(db, t, mark)
     return World(
         t,
         admin,
@@ -113,6 +114,7 @@ def _world(db, mark: str) -> World:
             **aftersales,
             **yearly_ids,
             **c2m,
+            **mfg,
         ),
     )
 
@@ -266,6 +268,35 @@ def _programmes(db, tenant, mark: str) -> dict[str, int]:
     return ids | {"region": region, "region_member": member}
 
 
+def _marketplace(db, tenant, mark: str) -> dict[str, int]:
+    """The tenant as a factory (a published resource) and as a buyer (an order, quoted, accepted
+    and scheduled on that resource: a booking). Capability codes are public (the catalogue), so
+    they carry no marker; everything else does."""
+    from somp.modules.shared_manufacturing import marketplace, service
+    from somp.modules.shared_manufacturing.models import Booking
+    from somp.modules.shared_manufacturing.schemas import OrderCreate, ResourceCreate
+
+    cap = "laser_cutting" if mark == MARK else "cnc_milling"
+    now = dt.datetime.now(dt.UTC)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        r = service.create_resource(s, ResourceCreate(
+            code=f"R{mark}", name=f"机床{mark}", hourly_rate="100.00", quality_grade="B", site_name=f"厂区{mark}",
+            latitude=31.3, longitude=120.6, region_code="320500", capabilities=[{"code": cap}]))  # fmt: skip
+        o = service.post_order(s, OrderCreate(
+            number=f"MO{mark}", title=f"订单{mark}", release_at=now, due_at=now + dt.timedelta(days=2),
+            parts=[{"name": f"零件{mark}", "quantity": "1", "operations": [{"capability": cap, "minutes": 60}]}]),
+            tenant.id)  # fmt: skip
+        s.commit()
+        marketplace.quote_order(db, s, o.id)
+        service.accept_order(s, o.id)
+        s.commit()
+    marketplace.run_schedule(db, time_limit=1.0)
+    with db.session(Scope.tenant(tenant.id)) as s:
+        booking = s.scalar(select(Booking.id).where(Booking.order_id == o.id))
+    assert booking is not None
+    return {"mfg_resource": r.id, "mfg_order": o.id, "mfg_booking": booking}
+
+
 @pytest.fixture
 def worlds(db):
     a = _world(db, "AMARK")
@@ -318,7 +349,9 @@ PARAM_FOR = {
     "record_id": "sustainability",
     "configurable_id": "configurable",
     "model_version": "model_version",
-    "order_id": "c2m_order",
+    "order_id": "mfg_order",  # C2M orders under /customization/ (see _fill)
+    "resource_id": "mfg_resource",
+    "booking_id": "mfg_booking",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -335,6 +368,8 @@ def _fill(path: str, ids: dict[str, int]) -> str:
             return str(ids["device_token"] if "/device-tokens/" in path else ids["api_token"])
         if name == "key":
             return "service_revenue_share"
+        if name == "order_id" and "/customization/" in path:
+            return str(ids["c2m_order"])
         return str(ids[PARAM_FOR[name]])
 
     return re.sub(r"\{(\w+)\}", sub, path)
@@ -522,6 +557,20 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             "choices": {"m55": True},
         },
         ("POST", "/customization/orders/{order_id}/transitions"): {"to_status": "cancelled"},
+        ("POST", "/shared-mfg/resources"): None,  # references nothing: covered by the list/lookup checks
+        ("PATCH", "/shared-mfg/resources/{resource_id}"): {"name": "hijacked"},
+        ("POST", "/shared-mfg/resources/{resource_id}/blocks"): {
+            "kind": "breakdown",
+            "start_at": "2026-01-01T00:00:00Z",
+            "end_at": "2030-01-01T00:00:00Z",
+        },
+        ("POST", "/shared-mfg/orders"): None,  # operations name capabilities only: nothing of B to point at
+        ("POST", "/shared-mfg/orders/{order_id}/quote"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/accept"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/cancel"): {},
+        ("POST", "/shared-mfg/orders/{order_id}/settle"): {},
+        ("POST", "/shared-mfg/bookings/{booking_id}/progress"): {"event": "started"},
+        ("POST", "/shared-mfg/runs"): {"time_limit": 1},  # the platform operator's: 403 for a tenant
     }
 
 
@@ -533,6 +582,8 @@ SELF_CONTAINED_CREATES = {
     ("POST", "/tokens"),
     ("POST", "/tenants"),
     ("POST", "/pss/billing-runs"),  # bills the caller's own contracts (a billing test checks the tenant)
+    ("POST", "/shared-mfg/resources"),
+    ("POST", "/shared-mfg/orders"),
 }
 
 # Query parameters that take an id of another entity: lists are also probed with B's ids there.
@@ -551,6 +602,7 @@ FILTER_PARAMS = {
     "/aftersales/recovery-actions": {"ticket_id": "ticket"},
     "/customization/offerings": {"offering_id": "offering"},
     "/customization/orders": {"customer_id": "customer", "configurable_id": "configurable", "contract_id": "contract"},
+    "/shared-mfg/bookings": {"resource_id": "mfg_resource", "order_id": "mfg_order"},
 }
 
 
@@ -802,6 +854,11 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
     "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
     "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
+    "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},
+    "/shared-mfg/resources/{resource_id}/breakdown": {"hours": "24"},
+    "/shared-mfg/orders/{order_id}/accept": {},
+    "/shared-mfg/orders/{order_id}/cancel": {},
+    "/shared-mfg/orders/{order_id}/settle": {},
 }
 
 
@@ -846,6 +903,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/products/new": None,
         "/customers/new": None,
         "/evaluation/yearly/statement": None,  # the caller's own year
+        "/shared-mfg/orders/new": None,  # operations name capabilities only
     }
 
 
@@ -953,3 +1011,24 @@ def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, cl
     assert api.post(f"{API}/portal/surveys/{b.ids['survey']}/responses", json={"score": 8}).status_code == 404
     assert api.get(f"{API}/portal/surveys").json()[0]["answered"] is True
     assert client_as(a.admin).get(f"{API}/portal/overview").status_code == 403
+def test_marketplace_crosses_tenants_only_through_the_published_catalogue(app, db, client_as, worlds):
+    """Both tenants are factories and buyers on one marketplace: each lists only its own orders,
+    the bookings on its own resources and its own diff lines; the shared catalogue lists both
+    published resources and names neither factory."""
+    a, b = worlds
+    api = client_as(a.admin)
+    base = f"{API}/shared-mfg"
+    assert [o["id"] for o in api.get(f"{base}/orders").json()["items"]] == [a.ids["mfg_order"]]
+    assert [x["id"] for x in api.get(f"{base}/bookings").json()["items"]] == [a.ids["mfg_booking"]]
+    assert [x["order_id"] for x in api.get(f"{base}/served-orders").json()] == [a.ids["mfg_order"]]
+    assert {x["order_number"] for x in api.get(f"{base}/changes").json()["items"]} <= {"MOAMARK"}
+    catalogue = api.get(f"{base}/catalogue")
+    assert {x["id"] for x in catalogue.json()} == {a.ids["mfg_resource"], b.ids["mfg_resource"]}
+    assert "AMARK" not in catalogue.text and MARK not in catalogue.text
+    assert api.get(f"{base}/orders/{b.ids['mfg_order']}").status_code == 404
+    r = api.post(f"{base}/bookings/{b.ids['mfg_booking']}/progress", json={"event": "started"})
+    assert r.status_code == 404
+    with db.session(Scope.tenant(b.tenant.id)) as s:
+        from somp.modules.shared_manufacturing.models import Booking
+
+        assert s.get(Booking, b.ids["mfg_booking"]).status == "planned"

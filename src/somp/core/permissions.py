@@ -13,7 +13,10 @@ from functools import cache
 from somp.core.identity import Role
 
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
-    Role.platform_admin: frozenset({"tenants:*", "users:*", "terminology:read"}),
+    Role.platform_admin: frozenset(
+        # the marketplace operator: runs the scheduler, reads its runs and the demand analysis
+        {"tenants:*", "users:*", "terminology:read", "shared_mfg:schedule", "shared_mfg:runs", "shared_mfg:analyse"}
+    ),
     Role.tenant_admin: frozenset(
         {
             "tenants:read",
@@ -36,6 +39,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "aftersales:*",
             "tickets:*",
             "customization:*",
+            "shared_mfg:read",
+            "shared_mfg:write",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
+            "shared_mfg:analyse",
         }
     ),
     Role.service_manager: frozenset(
@@ -58,6 +66,11 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "aftersales:*",
             "tickets:*",
             "customization:*",
+            "shared_mfg:read",
+            "shared_mfg:write",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
+            "shared_mfg:analyse",
         }
     ),
     Role.engineer: frozenset(
@@ -77,6 +90,9 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "aftersales:read",
             "tickets:*",
             "customization:read",
+            "shared_mfg:read",
+            "shared_mfg:progress",
+            "shared_mfg:runs",
         }
     ),
     Role.customer_user: frozenset(

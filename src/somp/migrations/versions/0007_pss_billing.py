@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_pss_billing"
-down_revision: str | Sequence[str] | None = "0005_evaluation"
+down_revision: str | Sequence[str] | None = "0006_shared_manufacturing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -76,3 +76,12 @@ def solve_command(
     if schedule:
         out["schedule"] = [[s.job, s.index, s.machine, s.start, s.end] for s in result.operations]
     typer.echo(json.dumps(out))
+
+
+def _register_marketplace() -> None:
+    from somp.modules.shared_manufacturing.market_cli import register
+
+    register(app)
+
+
+_register_marketplace()

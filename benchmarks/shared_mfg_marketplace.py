@@ -1,0 +1,157 @@
+"""The shared-manufacturing marketplace at the issue's size (framework node 3.4), end to end through
+the database: 200 machines in 30 factories, 500 accepted orders of 3-8 operations (2-6 eligible
+machines each), written through the services, then
+
+1. a schedule run with ``--first-limit`` seconds (the issue: a feasible schedule in < 10 s),
+2. a breakdown of the busiest machine (24 h from its first booking) re-planned in full with
+   ``--breakdown-limit`` seconds (the issue: < 10 s), then a breakdown of the next busiest
+   machine repaired (only the hit work and the rest of its parts are planned again),
+3. optionally (``--final-limit``, e.g. 60) a longer run for the final schedule.
+
+Each time is the wall time of :func:`marketplace.run_schedule` (reading the market, building the
+problem, the engine, writing bookings, plan and diff). Every stored plan is checked: no two
+bookings overlap on a resource, each part's operations follow each other, nothing sits in a
+maintenance or breakdown block.
+
+    .venv/bin/python benchmarks/shared_mfg_marketplace.py
+    .venv/bin/python benchmarks/shared_mfg_marketplace.py --final-limit 60
+
+Writes benchmarks/results/shared_mfg_marketplace.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sqlalchemy import select  # noqa: E402
+
+from somp.core import migrate  # noqa: E402
+from somp.core.database import Database  # noqa: E402
+from somp.core.modules import import_all_models  # noqa: E402
+from somp.core.tenancy import Scope  # noqa: E402
+from somp.modules.shared_manufacturing import market_demo, marketplace  # noqa: E402
+from somp.modules.shared_manufacturing.models import Block, BlockKind, Booking, Operation, RunTrigger  # noqa: E402
+
+
+def check(db: Database) -> dict[str, int]:
+    """Violations of the stored plan (all zero when it is feasible)."""
+    with db.session(Scope.all_tenants()) as s:
+        bookings = list(s.scalars(select(Booking)))
+        ops = {o.id: o for o in s.scalars(select(Operation))}
+        blocks = defaultdict(list)
+        for b in s.scalars(select(Block)):
+            blocks[b.resource_id].append((b.start_at, b.end_at))
+    out = Counter(overlap=0, precedence=0, blocked=0)
+    per_res = defaultdict(list)
+    for b in bookings:
+        per_res[b.resource_id].append(b)
+        out["blocked"] += any(a < b.end_at and b.start_at < e for a, e in blocks[b.resource_id])
+    for items in per_res.values():
+        items.sort(key=lambda b: b.start_at)
+        out["overlap"] += sum(x.end_at > y.start_at for x, y in zip(items, items[1:], strict=False))
+    by_part = defaultdict(list)
+    for o in ops.values():
+        if o.planned_start:
+            by_part[o.part_id].append(o)
+    for chain in by_part.values():
+        chain.sort(key=lambda o: o.position)
+        out["precedence"] += sum(x.planned_end > y.planned_start for x, y in zip(chain, chain[1:], strict=False))
+    return dict(out)
+
+
+def breakdown(db: Database, rank: int, now: dt.datetime) -> int:
+    """Break the ``rank``-th busiest machine down for 24 hours from its first booking after ``now``."""
+    with db.session(Scope.all_tenants()) as s:
+        busy = Counter(b.resource_id for b in s.scalars(select(Booking).where(Booking.start_at >= now)))
+        machine = busy.most_common(rank + 1)[rank][0]
+        first = s.scalar(
+            select(Booking).where(Booking.resource_id == machine, Booking.start_at >= now).order_by(Booking.start_at)
+        )
+        s.add(Block(tenant_id=first.tenant_id, resource_id=machine, kind=BlockKind.breakdown, start_at=first.start_at,
+                    end_at=first.start_at + dt.timedelta(hours=24), note="benchmark breakdown"))  # fmt: skip
+        s.commit()
+    return machine
+
+
+def timed_run(db: Database, limit: float, now: dt.datetime, trigger: RunTrigger, full: bool | None = None) -> dict:
+    t0 = time.perf_counter()
+    run = marketplace.run_schedule(db, trigger, time_limit=limit, now=now, full=full)
+    wall = time.perf_counter() - t0
+    return {
+        "trigger": trigger.value, "full": run.full, "time_limit": limit, "wall_seconds": round(wall, 2),
+        "engine_seconds": run.seconds,
+        "status": run.status, "objective": run.objective, "lower_bound": run.lower_bound, "gap": run.gap,
+        "operations": run.operations, "frozen": run.frozen, "changed": run.changed, "unplanned": run.unplanned,
+        "heuristic": run.stats.get("heuristic"), "lns": run.stats.get("lns"), "phases": run.stats.get("phases"),
+        "violations": check(db),
+    }  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--factories", type=int, default=30)
+    ap.add_argument("--machines", type=int, default=200)
+    ap.add_argument("--buyers", type=int, default=40)
+    ap.add_argument("--orders", type=int, default=500)
+    ap.add_argument("--first-limit", type=float, default=10.0)
+    ap.add_argument("--breakdown-limit", type=float, default=10.0)
+    ap.add_argument("--final-limit", type=float, default=0.0)
+    ap.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+
+    import_all_models()
+    folder = tempfile.mkdtemp(prefix="somp-market-")
+    db = Database(args.database_url or f"sqlite:///{folder}/market.db")
+    migrate.upgrade(db.engine)
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)  # a Monday, 08:00 in Beijing
+    plan = market_demo.generate(seed=args.seed, factories=args.factories, machines=args.machines,
+                                buyers=args.buyers, orders=args.orders, start=start, ops=(3, 8))  # fmt: skip
+    t0 = time.perf_counter()
+    market_demo.load(db, plan)
+    load_s = time.perf_counter() - t0
+    results: dict = {"machines": plan.machines, "factories": args.factories, "orders": plan.orders,
+                     "operations": sum(len(p.operations) for b in plan.buyers for o in b.orders for p in o.parts),
+                     "load_seconds": round(load_s, 1), "database": db.dialect, "runs": []}  # fmt: skip
+    print(
+        f"loaded {plan.machines} machines, {plan.orders} orders ({results['operations']} operations) in {load_s:.1f} s"
+    )
+    first = timed_run(db, args.first_limit, start, RunTrigger.manual)
+    results["runs"].append(first)
+    print(json.dumps(first))
+    # a breakdown of the busiest machine from its first booked operation on, for 24 hours: re-planned
+    # in full (everything not started or within the frozen hour), then a second breakdown (the next
+    # busiest machine) repaired (only the hit work and the rest of its parts move)
+    now = start + dt.timedelta(hours=2)
+    for full, rank in ((True, 0), (False, 1)):
+        machine = breakdown(db, rank, now)
+        down = timed_run(db, args.breakdown_limit, now, RunTrigger.breakdown, full=full)
+        down["machine"] = machine
+        results["runs"].append(down)
+        print(json.dumps(down))
+    if args.final_limit:
+        final = timed_run(db, args.final_limit, now, RunTrigger.manual)
+        results["runs"].append(final)
+        print(json.dumps(final))
+    results["host"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_average": os.getloadavg(), "measured_at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+    out = ROOT / "benchmarks" / "results" / "shared_mfg_marketplace.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"wrote {out}")
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()
