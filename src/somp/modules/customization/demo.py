@@ -5,6 +5,7 @@ is placed, the demo user confirms one on the configurator page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib.resources import files
 from typing import Any
 
@@ -27,5 +28,10 @@ def load(db: Database, loaded: Any) -> None:
     with db.session(Scope.tenant(tenant_id)) as s:
         if s.scalar(select(Offering.id).where(Offering.code == "OF-SALE-24")) is None:
             return  # a scenario without the sale offering: nothing to configure
-        service.import_model(s, ModelImport(document=MODEL_FILE.read_text(encoding="utf-8"), note="demo"), None)
+        conf, version, _, _ = service.import_model(
+            s, ModelImport(document=MODEL_FILE.read_text(encoding="utf-8"), note="demo"), None
+        )
+        # deterministic like every demo row: set up when the platform went live, 09:00 Beijing time
+        at = dt.datetime.combine(loaded.scenario.go_live, dt.time(1, 0), dt.UTC)
+        conf.created_at = conf.updated_at = version.created_at = at
         s.commit()
