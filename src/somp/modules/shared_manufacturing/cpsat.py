@@ -233,15 +233,29 @@ class Timelines:
     """Each machine's calendar and the operations of a complete schedule on it, sorted by start: what a
     :class:`SubModel` needs to turn everything outside its neighbourhood into constants."""
 
-    def __init__(self, problem: Problem, ops: Sequence[ScheduledOperation]) -> None:
+    def __init__(self, problem: Problem, ops: Sequence[ScheduledOperation], calendars=None) -> None:
         self.problem = problem
-        self.calendars = [merged_calendar(m) for m in problem.machines]
+        self.calendars = calendars if calendars is not None else [merged_calendar(m) for m in problem.machines]
         self.by_key = {(s.job, s.index): s for s in ops}
         self.on_machine: list[list[ScheduledOperation]] = [[] for _ in problem.machines]
         for s in ops:
             self.on_machine[s.machine].append(s)
         for seq in self.on_machine:
             seq.sort(key=lambda s: (s.start, s.end))
+
+    def update(self, new: dict[tuple[int, int], ScheduledOperation]) -> None:
+        """Move the operations of ``new`` to their new places."""
+        touched = set()
+        for key, s in new.items():
+            old = self.by_key[key]
+            if old == s:
+                continue
+            self.on_machine[old.machine].remove(old)
+            self.on_machine[s.machine].append(s)
+            self.by_key[key] = s
+            touched.add(s.machine)
+        for mi in touched:
+            self.on_machine[mi].sort(key=lambda s: (s.start, s.end))
 
     def view(self, machine: int, relaxed: set[tuple[int, int]]) -> MachineView:
         """The machine's busy time once the operations in ``relaxed`` are taken out."""
@@ -333,6 +347,7 @@ class SubModel:
         self.modes: dict[tuple[int, int], list[tuple[int, int, object]]] = {}  # (mode index, machine, lit)
         self.end_expr: dict[tuple[int, int], object] = {}
         self.feasible = True
+        self.aux: list[tuple[object, object]] = []  # (variable, placements -> its value), for hints
         by_key = timelines.by_key
         per_machine: dict[int, list[tuple[tuple[int, int], int, object, object]]] = {}
         views: dict[int, MachineView] = {}
@@ -404,6 +419,7 @@ class SubModel:
             return on[0][1]
         lit = self.model.new_bool_var("")
         self.model.add(sum(x for _, x in on) == lit)
+        self.aux.append((lit, lambda ops: int(p.machines[ops[key].machine].site == site)))
         return lit
 
     def _chains(self) -> None:
@@ -425,8 +441,13 @@ class SubModel:
                     t = p.transport[a][b]
                     if t <= 0:
                         continue
-                    la = cache.setdefault((before, a), self._site_lit(before, a))
-                    lb = cache.setdefault((key, b), self._site_lit(key, b))
+                    if (before, a) not in cache:
+                        cache[(before, a)] = self._site_lit(before, a)
+                    if (key, b) not in cache:
+                        cache[(key, b)] = self._site_lit(key, b)
+                    la, lb = cache[(before, a)], cache[(key, b)]
+                    if la is False or lb is False:
+                        continue
                     cond = [x for x in (la, lb) if x is not True]
                     ct = m.add(self.start[key] >= self.end_expr[before] + t)
                     if cond:
@@ -445,6 +466,7 @@ class SubModel:
                     continue
                 cond = [v for v in (la, lb) if v is not None]
                 first = m.new_bool_var("")
+                self.aux.append((first, lambda ops, ka=ka, kb=kb: int(ops[ka].start <= ops[kb].start)))
                 sa, sb = self.start[ka], self.start[kb]
                 m.add(sb >= sa + da + p.setup_time(mi, fam[ka], fam[kb])).only_enforce_if([*cond, first])
                 m.add(sa >= sb + db + p.setup_time(mi, fam[kb], fam[ka])).only_enforce_if([*cond, ~first])
@@ -459,6 +481,7 @@ class SubModel:
             cmax = m.new_int_var(floor, max(floor, horizon), "cmax")
             for key in lasts:
                 m.add(cmax >= self.end_expr[key])
+            self.aux.append((cmax, lambda ops: max([floor, *(ops[key].end for key in lasts)])))
             terms.append((w.makespan, cmax))
         if w.tardiness:
             for key in lasts:
@@ -467,6 +490,7 @@ class SubModel:
                     continue
                 t = m.new_int_var(0, horizon, "")
                 m.add(t >= self.end_expr[key] - job.due)
+                self.aux.append((t, lambda ops, key=key, due=job.due: max(0, ops[key].end - due)))
                 terms.append((w.tardiness * job.weight, t))
         for key in self.keys:
             op = p.jobs[key[0]].operations[key[1]]
@@ -481,6 +505,7 @@ class SubModel:
                 continue
             if shift_weight:
                 d = m.new_int_var(0, horizon, "")
+                self.aux.append((d, lambda ops, key=key, r=ref.start: abs(ops[key].start - r)))
                 m.add(d >= self.start[key] - ref.start)
                 m.add(d >= ref.start - self.start[key])
                 terms.append((shift_weight, d))
@@ -504,6 +529,8 @@ class SubModel:
             for _, mi, lit in self.modes[key]:
                 if lit is not None:
                     values[lit.index] = int(mi == s.machine)
+        for var, value in self.aux:
+            values[var.index] = value(ops)
         set_hint(self.model, values)
 
     def read(self, solver: cp_model.CpSolver) -> dict[tuple[int, int], ScheduledOperation]:

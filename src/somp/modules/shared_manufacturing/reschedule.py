@@ -234,6 +234,8 @@ def _solver(opts: RescheduleOptions, budget: float) -> cp_model.CpSolver:
     prm = solver.parameters
     prm.num_workers = max(1, opts.workers)
     prm.random_seed = opts.seed
+    prm.cp_model_probing_level = 0  # as in SubModelLns: presolve probing costs more than it saves here
+    prm.symmetry_level = 0
     if opts.deterministic:
         prm.max_deterministic_time = max(budget, 0.001)
         if opts.workers > 1:
