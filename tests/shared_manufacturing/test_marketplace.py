@@ -61,7 +61,11 @@ def test_a_feasible_marketplace_schedule_comes_from_dispatching_in_well_under_te
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize(
     "weights",
-    [ObjectiveWeights(makespan=1), ObjectiveWeights(tardiness=1), ObjectiveWeights(makespan=1, tardiness=0.5, cost=0.01)],
+    [
+        ObjectiveWeights(makespan=1),
+        ObjectiveWeights(tardiness=1),
+        ObjectiveWeights(makespan=1, tardiness=0.5, cost=0.01),
+    ],
 )
 def test_a_sub_model_of_every_operation_finds_the_brute_force_optimum(seed, weights):
     """Everything relaxed, the sub-model is the whole problem (calendars, transport, release and due
@@ -115,7 +119,14 @@ def test_sub_model_search_improves_and_every_incumbent_passes_the_checker():
 
 def test_large_problems_are_solved_by_sub_model_search_deterministically():
     problem = marketplace(3, factories=6, machines=30, orders=60)
-    opts = SolveOptions(objective="weighted_tardiness", time_limit=0.04, workers=1, deterministic=True, submodel_above=100, sub_limit=0.005)
+    opts = SolveOptions(
+        objective="weighted_tardiness",
+        time_limit=0.04,
+        workers=1,
+        deterministic=True,
+        submodel_above=100,
+        sub_limit=0.005,
+    )
     a = solve(problem, opts)
     assert a.status is Status.feasible
     assert a.stats["lns"]["kind"] == "submodel" and a.stats["lns"]["iterations"] > 0

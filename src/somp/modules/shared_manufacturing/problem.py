@@ -106,9 +106,7 @@ class Problem:
     def horizon(self) -> int:
         """An end time no schedule needs to exceed: every calendar and release is over, then each
         operation in turn takes its longest mode, setup and transport."""
-        start = max(
-            [j.release for j in self.jobs] + [e for m in self.machines for _, e in m.unavailable] + [0]
-        )
+        start = max([j.release for j in self.jobs] + [e for m in self.machines for _, e in m.unavailable] + [0])
         max_setup = max((max(map(max, m.setup)) for m in self.machines if m.setup), default=0)
         max_transport = max((max(row) for row in self.transport), default=0)
         work = sum(max(md.duration for md in o.modes) for j in self.jobs for o in j.operations)
@@ -169,9 +167,7 @@ def evaluate(problem: Problem, ops: Sequence[ScheduledOperation], weights: Objec
     for s in ops:
         ends[s.job] = max(ends[s.job], s.end)
         cost += problem.operation_cost(s.machine, s.end - s.start)
-    tardiness = sum(
-        j.weight * max(0, ends[i] - j.due) for i, j in enumerate(problem.jobs) if j.due is not None
-    )
+    tardiness = sum(j.weight * max(0, ends[i] - j.due) for i, j in enumerate(problem.jobs) if j.due is not None)
     makespan = max(ends, default=0)
     value = weights.makespan * makespan + weights.tardiness * tardiness + weights.cost * cost
     return Evaluation(makespan, tardiness, cost, value, tuple(ends))

@@ -170,7 +170,12 @@ def reschedule(
     repaired = _repair(new_problem, old, affected, now, opts)
     disruption = Disruption(now, frozenset(frozen), old, opts.shift_weight, opts.move_weight)
     before = evaluate(new_problem, list(old.values()), weights)
-    stats: dict = {"frozen": len(frozen), "hit": len(hit), "affected": len(affected)}
+    stats: dict = {
+        "frozen": len(frozen),
+        "hit": len(hit),
+        "affected": len(affected),
+        "penalty_weights": [opts.shift_weight, opts.move_weight],
+    }
     if repaired is None:
         return _result(new_problem, weights, old, {}, frozen, before, disruption, Status.unknown, None, wall0, stats)
     stats["repair"] = {
