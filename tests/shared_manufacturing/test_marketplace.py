@@ -10,11 +10,18 @@ from ortools.sat.python import cp_model
 
 from somp.modules.shared_manufacturing.cpsat import SubModel, Timelines
 from somp.modules.shared_manufacturing.dispatching import best_dispatch
-from somp.modules.shared_manufacturing.instances import CAPABILITIES, marketplace
+from somp.modules.shared_manufacturing.instances import CAPABILITIES, marketplace, read_instance
 from somp.modules.shared_manufacturing.lns import SubModelLns
 from somp.modules.shared_manufacturing.problem import ObjectiveWeights, evaluate, validate
-from somp.modules.shared_manufacturing.scheduling import SolveOptions, Status, earliest_job_ends, solve
+from somp.modules.shared_manufacturing.scheduling import (
+    SolveOptions,
+    Status,
+    capacity_bound,
+    earliest_job_ends,
+    solve,
+)
 from tests.shared_manufacturing.checker import violations
+from tests.shared_manufacturing.data import BRANDIMARTE, needs_brandimarte
 from tests.shared_manufacturing.factories import random_problem
 from tests.shared_manufacturing.test_scheduling import brute_force
 
@@ -166,3 +173,36 @@ def test_earliest_job_end_waits_for_the_calendar_and_takes_the_shorter_route():
         transport=((0, 5), (5, 0)),
     )
     assert earliest_job_ends(problem) == [17]
+
+
+# ---- the capacity bound -------------------------------------------------------------------------
+
+
+@needs_brandimarte
+def test_capacity_bound_reproduces_published_lower_bounds_and_never_passes_the_best_known():
+    """Brandimarte's bounds.json: our head-body-tail bound equals the published optimum or lower bound
+    on mk03, mk05, mk07, mk08, mk09, and never exceeds any instance's optimum or best upper bound."""
+    import json
+
+    bounds = {b["name"]: b for b in json.loads((BRANDIMARTE / "bounds.json").read_text())}
+    got = {}
+    for name, b in bounds.items():
+        value = capacity_bound(read_instance(BRANDIMARTE / f"{name}.txt", "fjs"))
+        assert value <= (b["optimum"] or b["bounds"]["upper"]), name
+        got[name] = value
+    assert [got[n] for n in ("mk03", "mk05", "mk07", "mk08", "mk09")] == [204, 168, 133, 523, 307]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacity_bound_is_below_the_brute_force_optimum(seed):
+    problem = random_problem(seed, jobs=3, ops=2, machines=2)
+    assert capacity_bound(problem) <= brute_force(problem, ObjectiveWeights(makespan=1))
+
+
+def test_capacity_bound_counts_the_calendar():
+    """One machine off during [2, 10); three 2-unit jobs released at 0: 2 units fit before the window,
+    the remaining 4 end at 14."""
+    from somp.modules.shared_manufacturing.problem import Job, Machine, Mode, Operation, Problem
+
+    problem = Problem(tuple(Job((Operation((Mode(0, 2),)),)) for _ in range(3)), (Machine(unavailable=((2, 10),)),))
+    assert capacity_bound(problem) == 14

@@ -43,6 +43,7 @@ import enum
 import math
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
@@ -319,6 +320,116 @@ def earliest_job_ends(problem: Problem) -> list[int]:
     return out
 
 
+def _heads(problem: Problem) -> list[list[int]]:
+    """Each operation's earliest start with the machines to its job alone (the dynamic programme of
+    :func:`earliest_job_ends`)."""
+    calendars = [merged_calendar(m) for m in problem.machines]
+    starts = [[a for a, _ in c] for c in calendars]
+    out = []
+    for job in problem.jobs:
+        prev: list[tuple[int, int]] = []
+        heads = []
+        for k, op in enumerate(job.operations):
+            cur, first = [], None
+            for md in op.modes:
+                ready = job.release
+                if k > 0:
+                    ready = min(e + problem.transport_time(m, md.machine) for m, e in prev)
+                t = earliest_fit(calendars[md.machine], starts[md.machine], ready, md.duration)
+                cur.append((md.machine, t + md.duration))
+                first = t if first is None else min(first, t)
+            heads.append(first)
+            prev = cur
+        out.append(heads)
+    return out
+
+
+def capacity_bound(problem: Problem, max_sets: int = 40, max_thresholds: int = 24) -> int:
+    """A makespan lower bound from machine capacity, calendars included (head-body-tail): for a set
+    ``S`` of machines, the operations whose eligible machines all lie in ``S`` and whose earliest
+    start (head) is at least ``h`` need their shortest work ``W`` done on ``S`` after ``h``; the
+    makespan is at least the first time ``T`` at which ``S`` has had ``W`` units of available
+    (calendar-free) time since ``h``, plus the least work left in any of their jobs after them.
+    Sets tried: every single machine, every group of machines linked by shared operations, and the
+    ``max_sets`` eligible sets held by the most operations; thresholds: up to ``max_thresholds``
+    heads."""
+    heads = _heads(problem)
+    items: dict[frozenset[int], list[tuple[int, int, int]]] = {}
+    for j, job in enumerate(problem.jobs):
+        shortest = [min(md.duration for md in o.modes) for o in job.operations]
+        tail = 0
+        for k in range(len(job.operations) - 1, -1, -1):
+            eligible = frozenset(md.machine for md in job.operations[k].modes)
+            items.setdefault(eligible, []).append((heads[j][k], shortest[k], tail))
+            tail += shortest[k]
+    parent = list(range(len(problem.machines)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for eligible in items:
+        first, *rest = eligible
+        for m in rest:
+            parent[find(m)] = find(first)
+    groups: dict[int, set[int]] = {}
+    for m in range(len(problem.machines)):
+        groups.setdefault(find(m), set()).add(m)
+    sets = {frozenset(g) for g in groups.values()}
+    sets |= {frozenset([m]) for m in range(len(problem.machines))}
+    sets |= set(sorted(items, key=lambda e: -len(items[e]))[:max_sets])
+    calendars = [merged_calendar(m) for m in problem.machines]
+    prefix = []  # per machine: interval starts, ends, and the off time before each interval
+    for cal in calendars:
+        before, total = [], 0
+        for a, b in cal:
+            before.append(total)
+            total += b - a
+        prefix.append(([a for a, _ in cal], [b for _, b in cal], before, total))
+
+    def off_until(m: int, t: int) -> int:
+        """Machine m's unavailable time in [0, t)."""
+        starts, ends, before, _ = prefix[m]
+        i = bisect_right(starts, t) - 1
+        if i < 0:
+            return 0
+        return before[i] + min(t, ends[i]) - starts[i]
+
+    def capacity(machines: list[int], a: int, t: int) -> int:
+        return sum((t - a) - (off_until(m, t) - off_until(m, a)) for m in machines)
+
+    best = 0
+    by_set: dict[frozenset[int], list[tuple[int, int, int]]] = {}
+    for eligible, its in items.items():
+        for s in sets:
+            if eligible <= s:
+                by_set.setdefault(s, []).extend(its)
+    for s, its in by_set.items():
+        machines = sorted(s)
+        its.sort()
+        distinct = sorted({h for h, _, _ in its})
+        step = max(1, len(distinct) // max_thresholds)
+        suffix_work, suffix_tail = [0] * (len(its) + 1), [math.inf] * (len(its) + 1)
+        for i in range(len(its) - 1, -1, -1):
+            suffix_work[i] = suffix_work[i + 1] + its[i][1]
+            suffix_tail[i] = min(suffix_tail[i + 1], its[i][2])
+        for h in distinct[::step]:
+            i = bisect_left(its, (h, -1, -1))
+            work, tail = suffix_work[i], suffix_tail[i]
+            lo = h + math.ceil(work / len(machines))
+            hi = max(h, max((prefix[m][1][-1] for m in machines if prefix[m][1]), default=h)) + work
+            while lo < hi:  # the first t with capacity(h, t) >= work
+                mid = (lo + hi) // 2
+                if capacity(machines, h, mid) >= work:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            best = max(best, lo + int(tail))
+    return best
+
+
 def simple_bound(problem: Problem, weights: ObjectiveWeights) -> float:
     """A lower bound that needs no search. Makespan term: the latest of the jobs' earliest ends
     (:func:`earliest_job_ends`: release, shortest route through the calendars, transport), the
@@ -342,7 +453,7 @@ def simple_bound(problem: Problem, weights: ObjectiveWeights) -> float:
     )
     tardy = sum(j.weight * max(0, e - j.due) for j, e in zip(problem.jobs, ends, strict=True) if j.due is not None)
     return (
-        weights.makespan * max(longest, spread, first + max(forced))
+        weights.makespan * max(longest, spread, first + max(forced), capacity_bound(problem) if weights.makespan else 0)
         + weights.tardiness * tardy
         + weights.cost * cheapest
     )
