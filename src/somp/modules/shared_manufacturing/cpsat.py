@@ -336,8 +336,10 @@ class SubModel:
         reference: dict[tuple[int, int], ScheduledOperation] | None = None,
         shift_weight: float = 0.0,
         move_weight: float = 0.0,
+        due: int | None = None,
     ) -> None:
         p = self.problem = timelines.problem
+        self.due = due  # when set: every job's tardiness is counted against it, with weight 1
         self.timelines = timelines
         self.relaxed = relaxed
         m = self.model = cp_model.CpModel()
@@ -486,12 +488,13 @@ class SubModel:
         if w.tardiness:
             for key in lasts:
                 job = p.jobs[key[0]]
-                if job.due is None or job.weight == 0:
+                due, weight = (job.due, job.weight) if self.due is None else (self.due, 1)
+                if due is None or weight == 0:
                     continue
                 t = m.new_int_var(0, horizon, "")
-                m.add(t >= self.end_expr[key] - job.due)
-                self.aux.append((t, lambda ops, key=key, due=job.due: max(0, ops[key].end - due)))
-                terms.append((w.tardiness * job.weight, t))
+                m.add(t >= self.end_expr[key] - due)
+                self.aux.append((t, lambda ops, key=key, due=due: max(0, ops[key].end - due)))
+                terms.append((w.tardiness * weight, t))
         for key in self.keys:
             op = p.jobs[key[0]].operations[key[1]]
             lits = self.modes[key]

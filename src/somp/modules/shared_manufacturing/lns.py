@@ -230,7 +230,7 @@ class Lns:
 
 Key = tuple[int, int]  # (job, operation index)
 SUB_KINDS_TARDY = ("late", "group", "late", "jobs", "late", "group")
-SUB_KINDS_MAKESPAN = ("critical", "group", "critical", "jobs", "critical", "group")
+SUB_KINDS_MAKESPAN = ("critical", "group", "late", "jobs", "late", "group")
 
 
 @dataclass
@@ -300,6 +300,13 @@ class SubModelLns:
             for k, op in enumerate(job.operations)
         }
         self.horizon = p.horizon()
+        d = self.disruption
+        # Pure makespan: steps minimise how far the jobs end past a target one below the makespan
+        # (with the makespan as a hard cap), so a step that moves some of the jobs ending last counts
+        # as progress; when none is left past the target, the makespan has dropped and the target too.
+        self.target_mode = bool(
+            self.weights.makespan and not self.weights.tardiness and not self.weights.cost
+        ) and not (d.reference and (d.shift_weight or d.move_weight))
         self._refresh()
 
     def _refresh(self) -> None:
@@ -307,6 +314,13 @@ class SubModelLns:
         self.evaluation = evaluate(self.problem, ops, self.weights)
         self.value = self.evaluation.objective + self.disruption.penalty(self.incumbent)
         self.timelines = Timelines(self.problem, ops)
+        self.target = self.evaluation.makespan - 1
+        self.overshoot = self._overshoot(self.evaluation)
+
+    def _overshoot(self, ev: Evaluation) -> int:
+        if not self.target_mode:
+            return 0
+        return sum(max(0, e - self.target) for e in ev.job_ends)
 
     def step(self, limit: float, used: float) -> float:
         """One neighbourhood solved for at most ``limit``; returns the deterministic time it took."""
@@ -317,16 +331,26 @@ class SubModelLns:
         kind = self.rng.choices(kinds, weights=[self.score[k] for k in kinds])[0]
         relaxed = self.neighbourhood(kind, max(2, int(self.sizes[kind])))
         d = self.disruption
-        sub = SubModel(
-            self.timelines,
-            self.weights,
-            relaxed,
-            earliest=d.earliest,
-            horizon=self.horizon,
-            reference=d.reference,
-            shift_weight=d.shift_weight,
-            move_weight=d.move_weight,
-        )
+        if self.target_mode:
+            sub = SubModel(
+                self.timelines,
+                ObjectiveWeights(tardiness=1),
+                relaxed,
+                earliest=d.earliest,
+                horizon=self.evaluation.makespan,
+                due=self.target,
+            )
+        else:
+            sub = SubModel(
+                self.timelines,
+                self.weights,
+                relaxed,
+                earliest=d.earliest,
+                horizon=self.horizon,
+                reference=d.reference,
+                shift_weight=d.shift_weight,
+                move_weight=d.move_weight,
+            )
         if not sub.feasible:
             return 0.0
         sub.hint(self.incumbent)
@@ -350,10 +374,11 @@ class SubModelLns:
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             new = sub.read(solver)
             if sub.setups_kept(new):
+                before = self.value
                 better = self.offer(new)
-        if better:
-            self.improvements += 1
-            self.history.append((round(used, 2), self.value))
+                if self.value < before - 1e-9:
+                    self.improvements += 1
+                    self.history.append((round(used, 2), self.value))
         size = self.sizes[kind]
         grown = min(600.0, len(self.movable), size * 1.1)
         self.sizes[kind] = grown if code == cp_model.OPTIMAL else max(6.0, size * 0.9)
@@ -361,24 +386,34 @@ class SubModelLns:
         return solver.response_proto.deterministic_time
 
     def offer(self, new: dict[Key, ScheduledOperation]) -> bool:
-        """Take the relaxed operations' new places if the whole is at least as good; True if better."""
+        """Take the relaxed operations' new places if the whole is at least as good (objective plus
+        penalty, then the overshoot past the makespan target); True if it is better."""
         merged = {**self.incumbent, **new}
         ops = list(merged.values())
         ev = evaluate(self.problem, ops, self.weights)
         value = ev.objective + self.disruption.penalty(merged)
-        if value > self.value + 1e-9:
+        overshoot = self._overshoot(ev)
+        if value > self.value + 1e-9 or (value > self.value - 1e-9 and overshoot > self.overshoot):
             return False
-        better = value < self.value - 1e-9
+        better = value < self.value - 1e-9 or overshoot < self.overshoot
         if new != {k: self.incumbent[k] for k in new}:
             self.incumbent = merged
-            self.evaluation, self.value = ev, value
+            self.evaluation, self.value, self.overshoot = ev, value, overshoot
             self.timelines.update(new)
+            if self.target_mode and ev.makespan <= self.target:
+                self.target = ev.makespan - 1
+                self.overshoot = self._overshoot(ev)
         return better
 
     # ---- neighbourhoods ----------------------------------------------------------------------
 
     def _late_jobs(self) -> list[int]:
+        """Jobs past their due date (past the makespan target in that mode), in a random order
+        biased to the latest."""
         ends = self.evaluation.job_ends
+        if self.target_mode:
+            late = [(e - self.target, i) for i, e in enumerate(ends) if e > self.target]
+            return [i for _, i in sorted(late, key=lambda x: -x[0] * self.rng.random())]
         late = [
             (j.weight * (ends[i] - j.due), i)
             for i, j in enumerate(self.problem.jobs)
@@ -410,7 +445,7 @@ class SubModelLns:
                 machines = set(self.eligible[key])
                 self._near(out, machines, inc[key].start, k)
                 return out
-        late = self._late_jobs() if self.weights.tardiness else []
+        late = self._late_jobs() if self.weights.tardiness or self.target_mode else []
         if kind == "late" and late:
             j = late[0]
             keys = self._job_keys(j)
