@@ -31,8 +31,15 @@ def random_problem(
         setup = None
         if setups and rng.random() < 0.7:
             setup = tuple(tuple(0 if a == b else rng.randint(1, 4) for b in range(families)) for a in range(families))
-        ms.append(Machine(f"M{i}", site=i % sites, cost_per_hour=rng.choice([30.0, 45.0, 80.0]),
-                          unavailable=tuple(off), setup=setup))
+        ms.append(
+            Machine(
+                f"M{i}",
+                site=i % sites,
+                cost_per_hour=rng.choice([30.0, 45.0, 80.0]),
+                unavailable=tuple(off),
+                setup=setup,
+            )
+        )
     js = []
     for j in range(jobs):
         operations = []
@@ -42,8 +49,15 @@ def random_problem(
                 Operation(tuple(Mode(m, rng.randint(1, 6)) for m in eligible), family=rng.randrange(families))
             )
         release = rng.randint(0, 4)
-        js.append(Job(tuple(operations), release=release, due=release + rng.randint(6, 14),
-                      weight=rng.choice([1, 2, 3]), name=f"J{j}"))
+        js.append(
+            Job(
+                tuple(operations),
+                release=release,
+                due=release + rng.randint(6, 14),
+                weight=rng.choice([1, 2, 3]),
+                name=f"J{j}",
+            )
+        )
     move = ()
     if transport:
         move = tuple(tuple(0 if a == b else rng.randint(1, 3) for b in range(sites)) for a in range(sites))
