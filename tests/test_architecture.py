@@ -44,6 +44,7 @@ PURE_ENGINES = [
     "modules/shared_manufacturing/cpsat.py",
     "modules/shared_manufacturing/lns.py",
     "modules/shared_manufacturing/scheduling.py",
+    "modules/shared_manufacturing/reschedule.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 

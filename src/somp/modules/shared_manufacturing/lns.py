@@ -229,6 +229,7 @@ class Lns:
 # ---- LNS over bounded sub-models (large problems, rescheduling) ---------------------------------
 
 Key = tuple[int, int]  # (job, operation index)
+IDLE_STEP = 0.001  # deterministic time a step that solved nothing counts, so budgets always run out
 SUB_KINDS_TARDY = ("late", "group", "late", "jobs", "late", "group")
 SUB_KINDS_MAKESPAN = ("critical", "group", "late", "jobs", "late", "group")
 
@@ -325,7 +326,7 @@ class SubModelLns:
     def step(self, limit: float, used: float) -> float:
         """One neighbourhood solved for at most ``limit``; returns the deterministic time it took."""
         if not self.movable:
-            return 0.0
+            return IDLE_STEP
         self.iterations += 1
         kinds = list(self.score)
         kind = self.rng.choices(kinds, weights=[self.score[k] for k in kinds])[0]
@@ -352,7 +353,7 @@ class SubModelLns:
                 move_weight=d.move_weight,
             )
         if not sub.feasible:
-            return 0.0
+            return IDLE_STEP
         sub.hint(self.incumbent)
         solver = cp_model.CpSolver()
         prm = solver.parameters

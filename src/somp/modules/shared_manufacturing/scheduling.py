@@ -201,7 +201,7 @@ def _solve_by_submodels(problem, weights, opts, incumbent, stats, wall0) -> Sche
     trajectory = [(stats["heuristic"]["seconds"], lns.value)]
     margin = 0.0 if opts.deterministic else 0.05
     limit = opts.sub_limit if opts.sub_limit is not None else min(0.5, _sub_limit(opts))
-    while used() + margin < opts.time_limit and lns.value > bound + 1e-9:
+    while used() + margin < opts.time_limit and lns.value > bound + 1e-9 and lns.movable:
         dtime += lns.step(min(limit, opts.time_limit - used()), used())
     trajectory += lns.history
     stats["cp_sat"] = {"status": "NOT_RUN", "bound": 0.0}
