@@ -206,3 +206,21 @@ def test_capacity_bound_counts_the_calendar():
 
     problem = Problem(tuple(Job((Operation((Mode(0, 2),)),)) for _ in range(3)), (Machine(unavailable=((2, 10),)),))
     assert capacity_bound(problem) == 14
+
+
+def test_free_starts_fit_between_calendar_and_fixed_work_with_setups_both_sides():
+    """Hand-worked: off [10, 20); fixed A [0, 5) of family 0 and B [30, 40) of family 1; setup 0->1 is
+    3, 1->0 is 2. A 4-unit family-1 operation: not in [5, 10) (8 + 4 > 10), [20, 26] before B, from
+    40 on; family 0: [5, 6], [20, 23] (3 of setup before B), from 42 (2 after B)."""
+    from somp.modules.shared_manufacturing.cpsat import MachineView
+    from somp.modules.shared_manufacturing.problem import Job, Machine, Mode, Operation, Problem, ScheduledOperation
+
+    problem = Problem(
+        (Job((Operation((Mode(0, 5),), family=0),)), Job((Operation((Mode(0, 10),), family=1),))),
+        (Machine(unavailable=((10, 20),), setup=((0, 3), (2, 0))),),
+    )
+    fixed = [ScheduledOperation(0, 0, 0, 0, 5), ScheduledOperation(1, 0, 0, 30, 40)]
+    view = MachineView(problem, 0, [(10, 20)], fixed)
+    assert view.free_starts(1, 4, 0, 100) == [(20, 26), (40, 100)]
+    assert view.free_starts(0, 4, 0, 100) == [(5, 6), (20, 23), (42, 100)]
+    assert view.free_starts(0, 4, 21, 22) == [(21, 22)]
