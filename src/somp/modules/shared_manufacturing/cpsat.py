@@ -322,7 +322,8 @@ class SubModel:
 
     ``earliest``: no relaxed operation starts before it (rescheduling's "now"). Sound by
     construction except for one case: with setup times, taking an operation out from between two
-    fixed ones may leave those two closer than their setup; :meth:`setups_kept` checks it.
+    fixed ones may leave those two closer than their setup; :meth:`consistent` checks it (and
+    whether a result still fits timelines changed since the model was built).
     """
 
     def __init__(
@@ -550,17 +551,39 @@ class SubModel:
     def setups_kept(self, new: dict[tuple[int, int], ScheduledOperation]) -> bool:
         """With the relaxed operations placed as ``new``: every two consecutive operations on a machine
         with setup times are at least their setup apart (the one case the model does not ensure)."""
-        p = self.problem
-        machines = {s.machine for s in new.values()} | {self.timelines.by_key[k].machine for k in self.keys}
+        return self.consistent(new, overlaps=False)
+
+    def consistent(self, new: dict[tuple[int, int], ScheduledOperation], overlaps: bool = True) -> bool:
+        """``new`` (placements of relaxed operations) against the timelines as they are now, which
+        may have changed since this model was built (another neighbourhood solved side by side):
+        on every machine it touches, consecutive operations do not overlap and keep their setup;
+        each placement keeps job order and transport with its job's operations where they are now.
+        (Calendars, release dates and deadlines hold by construction.) With ``overlaps=False`` only
+        the setups are checked: the model itself ensures the rest against the timelines it was built on."""
+        p, tl = self.problem, self.timelines
+        machines = {s.machine for s in new.values()} | {tl.by_key[k].machine for k in new}
         for mi in machines:
-            if p.machines[mi].setup is None:
+            setup = p.machines[mi].setup
+            if setup is None and not overlaps:
                 continue
-            seq = [s for s in self.timelines.on_machine[mi] if (s.job, s.index) not in self.relaxed]
+            seq = [s for s in tl.on_machine[mi] if (s.job, s.index) not in new]
             seq += [s for s in new.values() if s.machine == mi]
             seq.sort(key=lambda s: s.start)
             for a, b in zip(seq, seq[1:], strict=False):
-                fa = p.jobs[a.job].operations[a.index].family
-                fb = p.jobs[b.job].operations[b.index].family
-                if b.start < a.end + p.setup_time(mi, fa, fb):
+                gap = 0
+                if setup is not None:
+                    gap = setup[p.jobs[a.job].operations[a.index].family][p.jobs[b.job].operations[b.index].family]
+                if b.start < a.end + gap:
+                    return False
+        if not overlaps:
+            return True
+        for (j, k), s in new.items():
+            if k > 0:
+                prev = new.get((j, k - 1)) or tl.by_key[(j, k - 1)]
+                if s.start < prev.end + p.transport_time(prev.machine, s.machine):
+                    return False
+            if k + 1 < len(p.jobs[j].operations):
+                nxt = new.get((j, k + 1)) or tl.by_key[(j, k + 1)]
+                if nxt.start < s.end + p.transport_time(s.machine, nxt.machine):
                     return False
         return True

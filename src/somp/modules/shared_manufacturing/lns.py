@@ -23,6 +23,7 @@ Neighbourhoods (each kind keeps its own size, starting at a sixth of the operati
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -283,7 +284,9 @@ class SubModelLns:
     deterministic: bool = False
     disruption: Disruption = field(default_factory=Disruption)
     focus: tuple[Key, ...] = ()  # operations to build neighbourhoods around first (rescheduling)
+    parallel: int = 1  # neighbourhoods solved side by side in a step, with workers // parallel each
     iterations: int = 0
+    steps: int = 0  # sub-models solved (iterations x parallel, less the draws that found none)
     improvements: int = 0
     history: list = field(default_factory=list)
 
@@ -323,17 +326,10 @@ class SubModelLns:
             return 0
         return sum(max(0, e - self.target) for e in ev.job_ends)
 
-    def step(self, limit: float, used: float) -> float:
-        """One neighbourhood solved for at most ``limit``; returns the deterministic time it took."""
-        if not self.movable:
-            return IDLE_STEP
-        self.iterations += 1
-        kinds = list(self.score)
-        kind = self.rng.choices(kinds, weights=[self.score[k] for k in kinds])[0]
-        relaxed = self.neighbourhood(kind, max(2, int(self.sizes[kind])))
+    def _sub_model(self, relaxed: set[Key]) -> SubModel:
         d = self.disruption
         if self.target_mode:
-            sub = SubModel(
+            return SubModel(
                 self.timelines,
                 ObjectiveWeights(tardiness=1),
                 relaxed,
@@ -341,23 +337,21 @@ class SubModelLns:
                 horizon=self.evaluation.makespan,
                 due=self.target,
             )
-        else:
-            sub = SubModel(
-                self.timelines,
-                self.weights,
-                relaxed,
-                earliest=d.earliest,
-                horizon=self.horizon,
-                reference=d.reference,
-                shift_weight=d.shift_weight,
-                move_weight=d.move_weight,
-            )
-        if not sub.feasible:
-            return IDLE_STEP
-        sub.hint(self.incumbent)
+        return SubModel(
+            self.timelines,
+            self.weights,
+            relaxed,
+            earliest=d.earliest,
+            horizon=self.horizon,
+            reference=d.reference,
+            shift_weight=d.shift_weight,
+            move_weight=d.move_weight,
+        )
+
+    def _solver(self, limit: float, workers: int) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        prm.num_workers = self.workers
+        prm.num_workers = workers
         # Small models solved many times: probing and symmetry detection in presolve took 0.1-0.3 s
         # of a 0.5 s step (often all of it, ending without a solution); without them most steps prove
         # their sub-model optimal.
@@ -366,25 +360,75 @@ class SubModelLns:
         prm.random_seed = self.seed + self.iterations
         if self.deterministic:
             prm.max_deterministic_time = max(limit, 0.001)
-            if self.workers > 1:
+            if workers > 1:
                 prm.interleave_search = True
         else:
             prm.max_time_in_seconds = max(limit, 0.01)
-        code = solver.solve(sub.model)
-        better = False
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            new = sub.read(solver)
-            if sub.setups_kept(new):
-                before = self.value
-                better = self.offer(new)
-                if self.value < before - 1e-9:
-                    self.improvements += 1
-                    self.history.append((round(used, 2), self.value))
-        size = self.sizes[kind]
-        grown = min(600.0, len(self.movable), size * 1.1)
-        self.sizes[kind] = grown if code == cp_model.OPTIMAL else max(6.0, size * 0.9)
-        self.score[kind] = 0.8 * self.score[kind] + 0.2 * (1.0 if better else 0.05)
-        return solver.response_proto.deterministic_time
+        return solver
+
+    def _draw(self, taken: set[Key]) -> tuple[str, set[Key]] | None:
+        """A neighbourhood, less the operations another one of this step holds (None if little is left)."""
+        kinds = list(self.score)
+        for _ in range(3):
+            kind = self.rng.choices(kinds, weights=[self.score[k] for k in kinds])[0]
+            relaxed = self.neighbourhood(kind, max(2, int(self.sizes[kind]))) - taken
+            if len(relaxed) >= 2:
+                taken |= relaxed
+                return kind, relaxed
+        return None
+
+    def step(self, limit: float, used: float) -> float:
+        """``parallel`` neighbourhoods (sharing no operation) solved side by side for at most
+        ``limit``, one CP-SAT model and ``workers // parallel`` workers each; returns the
+        deterministic time the longest took. Their results are offered one after the other; a
+        result that no longer fits what an earlier one changed (same gap taken, a job neighbour
+        moved: :meth:`~.cpsat.SubModel.consistent`) is dropped."""
+        if not self.movable:
+            return IDLE_STEP
+        self.iterations += 1
+        picks = []
+        taken: set[Key] = set()
+        for _ in range(max(1, self.parallel)):
+            drawn = self._draw(taken)
+            if drawn is None:
+                continue
+            sub = self._sub_model(drawn[1])
+            if sub.feasible:
+                sub.hint(self.incumbent)
+                picks.append((drawn[0], sub))
+        if not picks:
+            return IDLE_STEP
+        workers = max(1, self.workers // len(picks))
+        solvers = [self._solver(limit, workers) for _ in picks]
+        codes = [0] * len(picks)
+
+        def run(i: int) -> None:
+            codes[i] = solvers[i].solve(picks[i][1].model)
+
+        if len(picks) == 1:
+            run(0)
+        else:
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(len(picks))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        for (kind, sub), solver, code in zip(picks, solvers, codes, strict=True):
+            better = False
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                new = sub.read(solver)
+                if sub.consistent(new):
+                    before = self.value
+                    better = self.offer(new)
+                    if self.value < before - 1e-9:
+                        self.improvements += 1
+                        self.history.append((round(used, 2), self.value))
+            size = self.sizes[kind]
+            grown = min(600.0, len(self.movable), size * 1.1)
+            self.sizes[kind] = grown if code == cp_model.OPTIMAL else max(6.0, size * 0.9)
+            self.score[kind] = 0.8 * self.score[kind] + 0.2 * (1.0 if better else 0.05)
+        self.steps += len(picks)
+        return max(solver.response_proto.deterministic_time for solver in solvers)
 
     def offer(self, new: dict[Key, ScheduledOperation]) -> bool:
         """Take the relaxed operations' new places if the whole is at least as good (objective plus

@@ -205,7 +205,7 @@ def reschedule(
         stats["cp_sat"] = {"status": solver.status_name(code), "sub_model_operations": len(free)}
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             new = sub.read(solver)
-            if sub.setups_kept(new):
+            if sub.consistent(new):
                 candidate = {**repaired, **new}
                 value = _value(new_problem, candidate, weights, disruption)
                 if value <= _value(new_problem, repaired, weights, disruption) + 1e-9:

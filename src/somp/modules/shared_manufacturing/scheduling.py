@@ -85,6 +85,7 @@ class SolveOptions:
     lns_above: int = 150  # (operation, eligible machine) pairs: smaller problems get CP-SAT alone
     submodel_above: int = 1000  # operations: larger problems skip the whole model, LNS over sub-models
     sub_limit: float | None = None  # seconds (dtime) of one LNS step; None: a fiftieth of the limit
+    lns_parallel: bool = True  # sub-model LNS: one neighbourhood per worker side by side, 1 worker each
     rules: tuple[str, ...] = RULES
     log: bool = False
 
@@ -190,7 +191,13 @@ def _solve_by_submodels(problem, weights, opts, incumbent, stats, wall0) -> Sche
     building it took 2-3 s and its presolve most of the rest, for a bound no better than
     :func:`simple_bound`). The lower bound is :func:`simple_bound`."""
     lns = SubModelLns(
-        problem, weights, {(s.job, s.index): s for s in incumbent}, opts.seed, opts.workers, opts.deterministic
+        problem,
+        weights,
+        {(s.job, s.index): s for s in incumbent},
+        opts.seed,
+        opts.workers,
+        opts.deterministic,
+        parallel=max(1, opts.workers) if opts.lns_parallel else 1,
     )
     bound = simple_bound(problem, weights)
     dtime = 0.0
@@ -208,6 +215,7 @@ def _solve_by_submodels(problem, weights, opts, incumbent, stats, wall0) -> Sche
     stats["lns"] = {
         "kind": "submodel",
         "iterations": lns.iterations,
+        "sub_models": lns.steps,
         "improvements": lns.improvements,
         "sizes": {k: int(v) for k, v in lns.sizes.items()},
         "history": lns.history,
