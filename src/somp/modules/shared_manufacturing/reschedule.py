@@ -87,6 +87,7 @@ class RescheduleOptions:
     deterministic: bool = False
     exact_below: int = 300  # re-plannable operations: up to this many go into one CP-SAT model
     sub_limit: float = 0.5  # one LNS step (seconds or deterministic time)
+    lns_parallel: bool = False  # as SolveOptions.lns_parallel
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,10 @@ def reschedule(
             new_problem, weights, old, repaired, frozen, before, disruption, Status.feasible, None, wall0, stats
         )
     focus = tuple(sorted(affected))
-    lns = SubModelLns(new_problem, weights, repaired, opts.seed, opts.workers, opts.deterministic, disruption, focus)
+    parallel = max(1, opts.workers) if opts.lns_parallel else 1
+    lns = SubModelLns(
+        new_problem, weights, repaired, opts.seed, opts.workers, opts.deterministic, disruption, focus, parallel
+    )
     dtime = 0.0
 
     def used() -> float:
@@ -228,7 +232,12 @@ def reschedule(
     margin = 0.0 if opts.deterministic else 0.05
     while used() + margin < opts.time_limit:
         dtime += lns.step(min(opts.sub_limit, opts.time_limit - used()), used())
-    stats["lns"] = {"iterations": lns.iterations, "improvements": lns.improvements, "history": lns.history}
+    stats["lns"] = {
+        "iterations": lns.iterations,
+        "sub_models": lns.steps,
+        "improvements": lns.improvements,
+        "history": lns.history,
+    }
     return _result(
         new_problem, weights, old, lns.incumbent, frozen, before, disruption, Status.feasible, None, wall0, stats
     )

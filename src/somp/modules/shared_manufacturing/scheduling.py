@@ -85,7 +85,7 @@ class SolveOptions:
     lns_above: int = 150  # (operation, eligible machine) pairs: smaller problems get CP-SAT alone
     submodel_above: int = 1000  # operations: larger problems skip the whole model, LNS over sub-models
     sub_limit: float | None = None  # seconds (dtime) of one LNS step; None: a fiftieth of the limit
-    lns_parallel: bool = True  # sub-model LNS: one neighbourhood per worker side by side, 1 worker each
+    lns_parallel: bool = False  # sub-model LNS: one neighbourhood per worker side by side, 1 worker each
     rules: tuple[str, ...] = RULES
     log: bool = False
 
