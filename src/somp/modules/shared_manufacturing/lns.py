@@ -18,6 +18,9 @@ Neighbourhoods (each kind keeps its own size, starting at a sixth of the operati
 - ``window``: operations with consecutive start times;
 - ``machines``: every operation of a few random machines;
 - ``jobs``: every operation of a few random jobs (random late jobs first when tardiness counts).
+
+:class:`SubModelLns` (large problems and rescheduling) does not copy the model: each step builds a
+:class:`~.cpsat.SubModel` of the relaxed operations only, everything else entering as constants.
 """
 
 from __future__ import annotations
