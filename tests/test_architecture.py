@@ -51,6 +51,7 @@ PURE_ENGINES = [
     "modules/shared_manufacturing/scheduling.py",
     "modules/shared_manufacturing/matching.py",
     "modules/shared_manufacturing/demand.py",
+    "modules/shared_manufacturing/reschedule.py",
 ]
 FRAMEWORKS = ("sqlalchemy", "fastapi", "starlette", "typer", "jinja2")
 

@@ -175,3 +175,159 @@ def to_job_shop_text(problem: Problem) -> str:
             raise ValueError("a flexible job shop has no job-shop text")
         lines.append(" ".join(f"{o.modes[0].machine} {o.modes[0].duration}" for o in job.operations))
     return "\n".join(lines) + "\n"
+
+
+# ---- a generated marketplace ---------------------------------------------------------------------
+
+# (capability, base cost per hour in CNY): the processes a regional capacity marketplace trades.
+CAPABILITIES: tuple[tuple[str, float], ...] = (
+    ("CNC milling 3-axis", 120.0),
+    ("CNC milling 5-axis", 320.0),
+    ("CNC turning", 110.0),
+    ("laser cutting", 220.0),
+    ("press brake bending", 90.0),
+    ("MIG/TIG welding", 100.0),
+    ("injection moulding 250 t", 260.0),
+    ("surface grinding", 130.0),
+    ("heat treatment", 150.0),
+    ("powder coating", 80.0),
+    ("wire EDM", 180.0),
+    ("stamping 200 t", 160.0),
+    ("assembly cell", 70.0),
+    ("CMM inspection", 140.0),
+    ("sheet punching", 120.0),
+    ("anodising", 90.0),
+)
+# Routes: the capabilities an order's part goes through, by kind of part (a process family).
+_ROUTES: tuple[tuple[int, ...], ...] = (
+    (3, 14, 4, 5, 9, 12, 13),  # sheet-metal enclosure: laser, punch, bend, weld, coat, assemble, inspect
+    (2, 0, 1, 8, 7, 15, 13),  # machined shaft/housing: turn, mill, 5-axis, heat treat, grind, anodise
+    (6, 12, 13, 9),  # moulded part: mould, assemble, inspect, coat
+    (11, 4, 5, 9, 12, 13),  # stamped bracket
+    (0, 10, 8, 7, 13, 12),  # tooling insert: mill, EDM, heat treat, grind, inspect, assemble
+)
+_SHIFTS = ((8 * 60, 16 * 60), (6 * 60, 22 * 60), (0, 24 * 60))  # one, two, three shifts (minutes of a day)
+
+
+def marketplace(
+    seed: int = 0,
+    factories: int = 30,
+    machines: int = 200,
+    orders: int = 500,
+    operations: tuple[int, int] = (3, 8),
+    days: int = 21,
+    minutes_per_unit: int = 15,
+    tightness: float = 1.0,
+) -> Problem:
+    """A generated capacity marketplace (framework node 3.4): ``machines`` machines in ``factories``
+    factories (sites), ``orders`` open orders, each one part of ``operations`` operations
+    (inclusive range). Same ``seed``, same problem.
+
+    - factories lie in a 400 x 300 km region; moving a part between two of them takes 1 h of
+      handling plus the drive at 50 km/h (``Problem.transport``); within a factory 0;
+    - each factory works one shift (8-16 h, Saturday and Sunday off), two shifts (6-22 h, Sunday
+      off) or three (24 h, 7 days); each machine adds 0-2 maintenance windows (2-8 h) and 0-3
+      periods already booked by other customers (4-16 h) to that calendar, for ``days`` days;
+      after that the calendar is open;
+    - each machine has one of the 16 :data:`CAPABILITIES`, a speed factor (0.75-1.3), a quality
+      grade (1-3) and a cost rate around its capability's;
+    - an order follows a route of one of five process families (sheet metal, machined part,
+      moulded part, stamped bracket, tooling) with 3-8 steps; an operation may run on 2-6
+      machines that have its capability and at least its quality grade, in different factories
+      (duration = work content / speed, at most one shift); releases over the first 5 days, due
+      date = release + (1.5-3.5) x the expected flow time / ``tightness``, weight 1-5.
+
+    Time unit: ``minutes_per_unit`` minutes (15 by default, 96 units a day).
+    """
+    import math
+    import random
+
+    if not 1 <= factories <= machines:
+        raise ValueError("need at least one machine per factory")
+    rng = random.Random(seed)
+    day = 24 * 60 // minutes_per_unit
+    sites = [(rng.uniform(0, 400), rng.uniform(0, 300)) for _ in range(factories)]
+    transport = tuple(
+        tuple(
+            0 if a == b else math.ceil((60 + math.dist(sites[a], sites[b]) / 50 * 60) / minutes_per_unit)
+            for b in range(factories)
+        )
+        for a in range(factories)
+    )
+    shift = [rng.choices(range(3), weights=(3, 5, 2))[0] for _ in range(factories)]
+    site_of = list(range(factories)) + [rng.randrange(factories) for _ in range(machines - factories)]
+    site_of.sort()
+    n_caps = len(CAPABILITIES)
+    capability = [i % n_caps for i in range(machines)]  # every capability offered
+    rng.shuffle(capability)
+
+    def factory_calendar(f: int) -> list[tuple[int, int]]:
+        a, b = (t // minutes_per_unit for t in _SHIFTS[shift[f]])
+        off: list[tuple[int, int]] = []
+        for d in range(days):
+            weekday = d % 7  # day 0 is a Monday
+            if (shift[f] == 0 and weekday >= 5) or (shift[f] == 1 and weekday == 6):
+                off.append((d * day, (d + 1) * day))
+                continue
+            if a > 0:
+                off.append((d * day, d * day + a))
+            if b < day:
+                off.append((d * day + b, (d + 1) * day))
+        return off
+
+    shift_units = [(b - a) // minutes_per_unit for a, b in _SHIFTS]
+    machine_list, speed, grade = [], [], []
+    for i in range(machines):
+        f = site_of[i]
+        cap_name, base_cost = CAPABILITIES[capability[i]]
+        off = factory_calendar(f)
+        for _ in range(rng.randint(0, 2)):  # maintenance
+            t = rng.randrange(days * day)
+            off.append((t, t + rng.randint(8, 32)))
+        for _ in range(rng.randint(0, 3)):  # booked by other customers
+            t = rng.randrange(days * day)
+            off.append((t, t + rng.randint(16, 64)))
+        speed.append(rng.uniform(0.75, 1.3))
+        grade.append(rng.choices((1, 2, 3), weights=(3, 4, 3))[0])
+        machine_list.append(
+            Machine(
+                name=f"F{f:02d}-{cap_name}-{i}",
+                site=f,
+                cost_per_hour=round(base_cost * rng.uniform(0.8, 1.25) * speed[-1], 1),
+                unavailable=tuple(sorted(off)),
+            )
+        )
+    by_capability: list[list[int]] = [[] for _ in range(n_caps)]
+    for i, c in enumerate(capability):
+        by_capability[c].append(i)
+    mean_transport = sum(map(sum, transport)) / max(1, factories * (factories - 1))
+    jobs = []
+    lo, hi = operations
+    for o in range(orders):
+        family = rng.randrange(len(_ROUTES))
+        route = _ROUTES[family]
+        n = rng.randint(lo, hi)
+        steps = (
+            [route[i % len(route)] for i in range(n)] if n > len(route) else sorted(rng.sample(range(len(route)), n))
+        )
+        if n <= len(route):
+            steps = [route[i] for i in steps]
+        need = rng.choices((1, 2, 3), weights=(5, 3, 2))[0]
+        ops, expected = [], 0.0
+        for c in steps:
+            work = rng.randint(4, 24)  # 1-6 h of work content at speed 1
+            fit = [m for m in by_capability[c] if grade[m] >= need] or by_capability[c]
+            eligible = rng.sample(fit, min(len(fit), rng.randint(2, 6)))
+            modes = []
+            for m in sorted(eligible):
+                d = min(max(1, round(work / speed[m])), shift_units[shift[site_of[m]]])
+                modes.append(Mode(m, d))
+            expected += sum(md.duration for md in modes) / len(modes)
+            ops.append(Operation(tuple(modes), family=family, name=CAPABILITIES[c][0]))
+        release = rng.randrange(5 * day // 4) * 4  # on the hour, first 5 days
+        flow = expected * 2.0 + (n - 1) * mean_transport * 0.5  # about half the time is off shift
+        due = release + round(rng.uniform(1.5, 3.5) * flow / tightness)
+        jobs.append(Job(tuple(ops), release=release, due=due, weight=rng.choice((1, 1, 2, 3, 5)), name=f"order {o}"))
+    return Problem(
+        tuple(jobs), tuple(machine_list), transport, minutes_per_unit=float(minutes_per_unit), name=f"market{seed}"
+    )
