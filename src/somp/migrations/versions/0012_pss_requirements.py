@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0012_pss_requirements"
 down_revision: str | Sequence[str] | None = "0011_evaluation_reports"
 branch_labels: str | Sequence[str] | None = None
