@@ -95,15 +95,15 @@ def upload_answers(
     questionnaire_id: int,
     c: Write,
     file: Annotated[
-        UploadFile,
-        File(
-            description="answer table, .csv or .xlsx: respondent, requirement, functional, dysfunctional (docs/pss.md)"
-        ),
-    ],
+        UploadFile | None,
+        File(description="answer table, .csv or .xlsx: respondent, requirement, functional, dysfunctional"),
+    ] = None,
 ):
     """The same as ``/answers`` from a CSV or Excel file; every problem with its row number (422),
     and nothing stored then."""
     svc.get_questionnaire(c.session, questionnaire_id)  # 404 before reading anything
+    if file is None:
+        raise ValidationFailed("no file", [FieldError("file", "upload a .csv or .xlsx file", "required")])
     name = (file.filename or "").lower()
     fmt = "xlsx" if name.endswith((".xlsx", ".xlsm")) else "csv" if name.endswith((".csv", ".txt")) else None
     if fmt is None:
