@@ -25,5 +25,6 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
+        NavItem("pss.nav.requirements", "/pss/requirements", "2", "pss:read"),
     ),
 )

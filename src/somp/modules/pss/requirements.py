@@ -471,7 +471,16 @@ def house_priorities(session: Session, offering_id: int) -> dict[str, Any]:
                         "no_kano_result",
                     )
                 )
-        rows.append({"code": code, "title": r.title, "importance": r.weight, "weight": w, "kano_category": cat})
+        rows.append(
+            {
+                "code": code,
+                "title": r.title,
+                "title_en": r.title_en,
+                "importance": r.weight,
+                "weight": w,
+                "kano_category": cat,
+            }
+        )
         weights.append(w)
     if problems:
         raise refused(problems, "Kano weights are missing")

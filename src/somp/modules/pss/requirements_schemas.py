@@ -213,6 +213,7 @@ class PriorityRow(ReadModel):
 class WeightRow(ReadModel):
     code: str
     title: str
+    title_en: str | None = None
     importance: Decimal
     weight: float
     kano_category: str | None = None
