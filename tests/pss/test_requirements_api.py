@@ -91,11 +91,14 @@ def test_requirements_are_captured_changed_and_every_change_is_in_the_history(cl
     err = problem(api.patch(url, json={"status": "implemented"}), 409)["errors"][0]
     assert err["code"] == "illegal_transition" and "accepted" in err["params"]["allowed"]
     assert api.patch(url, json={"status": "accepted"}).json()["status"] == "accepted"
+    assert problem(api.patch(url, json={"title": None}))["errors"][0]["code"] == "required"
+    assert api.patch(url, json={"source_ref": None}).json()["source_ref"] is None
     hist = api.get(f"{url}/history").json()
-    assert [h["kind"] for h in hist] == ["created", "updated", "status"]
+    assert [h["kind"] for h in hist] == ["created", "updated", "status", "updated"]
     assert hist[1]["changes"] == {"priority": ["must", "should"], "weight": ["4.000", "5.000"]}
     assert hist[1]["note"] == "客户回访" and hist[1]["by_user_id"] == admin.id
     assert hist[2]["changes"] == {"status": ["captured", "accepted"]}
+    assert hist[3]["changes"] == {"source_ref": ["TK-2026-00017", None]}
     api.post(
         API,
         json=body

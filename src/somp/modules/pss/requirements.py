@@ -66,6 +66,9 @@ TRANSITIONS: dict[RequirementStatus, frozenset[RequirementStatus]] = {
 }
 
 
+OPTIONAL_FIELDS = frozenset({"title_en", "description", "customer_id", "source_ref"})  # may be cleared (null)
+
+
 def refused(problems: Sequence[Problem], detail: str = "invalid input") -> ValidationFailed:
     return ValidationFailed(detail, [FieldError(p.field, p.message, p.code, p.row) for p in problems])
 
@@ -116,7 +119,7 @@ def update_requirement(
         raise illegal_transition("pss_requirement_status", req.status, target, TRANSITIONS[req.status], "status")
     changes = {}
     for k, v in values.items():
-        if k != "customer_id" and v is None:
+        if k not in OPTIONAL_FIELDS and v is None:
             raise ValidationFailed("invalid input", [FieldError(k, "cannot be cleared", "required")])
         if getattr(req, k) != v:
             changes[k] = [_json(getattr(req, k)), _json(v)]
