@@ -142,4 +142,5 @@ class BilledPeriod(TenantOwned, Base):
     invoice_id: Mapped[int | None]
     credit_note_id: Mapped[int | None]
 
+
 from somp.modules.pss import requirements_models  # noqa: E402, F401 - requirements engineering (2.1.1)
