@@ -42,6 +42,7 @@ PURE_ENGINES = [
     "modules/pss/blueprint.py",
     "modules/aftersales/sla_timer.py",
     "modules/pss/sla_attainment.py",
+    "modules/pss/requirements_io.py",
     "modules/aftersales/satisfaction.py",
     "modules/shared_manufacturing/problem.py",
     "modules/shared_manufacturing/instances.py",

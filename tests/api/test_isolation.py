@@ -85,6 +85,7 @@ def _world(db, mark: str) -> World:
     system_id, evaluation_id, yearly_ids = _evaluation(db, t, mark)
     c2m = seed_c2m(db, t, offering_code=o.code, customer_id=c.id, code=f"CF{mark}")
     mfg = _marketplace(db, t, mark)
+    reqs = _requirements(db, t, o.id, c.id, mark)
     return World(
         t,
         admin,
@@ -115,6 +116,7 @@ def _world(db, mark: str) -> World:
             **yearly_ids,
             **c2m,
             **mfg,
+            **reqs,
         ),
     )
 
@@ -159,6 +161,15 @@ def _aftersales(db, tenant, customer_id, other_customer_id, asset_id, other_asse
         s.commit()
         ids = {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
         return ids | {"participation": part.id}
+
+
+def _requirements(db, tenant, offering_id: int, customer_id: int, mark: str) -> dict:
+    """Requirements on the offering (titles carrying the marker), a Kano questionnaire with answers
+    and the offering's house of quality (pss, 2.1.1)."""
+    from tests.pss.requirements_factories import seed_requirements
+
+    ids = seed_requirements(db, tenant, offering_id, customer_id, mark)
+    return {"requirement": ids["requirement"], "kano_questionnaire": ids["kano_questionnaire"]}
 
 
 def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
@@ -352,6 +363,8 @@ PARAM_FOR = {
     "order_id": "mfg_order",  # C2M orders under /customization/ (see _fill)
     "resource_id": "mfg_resource",
     "booking_id": "mfg_booking",
+    "requirement_id": "requirement",
+    "questionnaire_id": "kano_questionnaire",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -461,6 +474,28 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PUT", "/pss/contracts/{contract_id}/sla"): {"availability_target_pct": "50"},
         ("POST", "/pss/billing-runs"): {"period": "2026-01"},
         ("POST", "/pss/sell-vs-serve"): {"product_id": b["product"], "service_fee": "1000.00"},
+        ("POST", "/pss/requirements"): {
+            "code": "R-NEW",
+            "title": "x",
+            "offering_id": b["offering"],
+            "source_kind": "customer",
+        },
+        ("PATCH", "/pss/requirements/{requirement_id}"): {"title": "hijacked"},
+        ("POST", "/pss/requirements/kano-questionnaires"): {
+            "code": "KQ-NEW",
+            "title": "x",
+            "offering_id": a["offering"],
+            "questions": [{"requirement_id": b["requirement"]}],
+        },
+        ("PATCH", "/pss/requirements/kano-questionnaires/{questionnaire_id}"): {"status": "closed"},
+        ("POST", "/pss/requirements/kano-questionnaires/{questionnaire_id}/answers"): {
+            "answers": [{"respondent": "x", "requirement": "R-QUIET", "functional": "like", "dysfunctional": "like"}]
+        },
+        ("POST", "/pss/requirements/kano-questionnaires/{questionnaire_id}/answers/upload"): {},
+        ("PUT", "/pss/requirements/qfd/{offering_id}"): {
+            "characteristics": [{"code": "c", "name": "c"}],
+            "relationships": [],
+        },
         ("POST", "/evaluation/standards"): {
             "key": "intruder",
             "title": {"zh": "x", "en": "x"},
@@ -603,6 +638,8 @@ FILTER_PARAMS = {
     "/customization/offerings": {"offering_id": "offering"},
     "/customization/orders": {"customer_id": "customer", "configurable_id": "configurable", "contract_id": "contract"},
     "/shared-mfg/bookings": {"resource_id": "mfg_resource", "order_id": "mfg_order"},
+    "/pss/requirements": {"offering_id": "offering", "customer_id": "customer"},
+    "/pss/requirements/kano-questionnaires": {"offering_id": "offering"},
 }
 
 

@@ -1,7 +1,8 @@
 """Product-service systems (framework nodes 2.1.1 requirements engineering, 2.1.2 product-service
 combination design and pricing): the price plan and SLA terms of each contract, billing runs that
 turn fees, metered usage and SLA attainment into invoices and credit notes, and the sell-vs-serve
-lifecycle comparison.
+lifecycle comparison; requirements engineering (requirements with their history, Kano
+questionnaires, houses of quality per offering: :mod:`.requirements`).
 
 Pure engines (no database or web framework): :mod:`.kano`, :mod:`.qfd`, :mod:`.blueprint`,
 :mod:`.pricing` (price models -> invoice lines, NPV / LCC / IRR) and :mod:`.sla_attainment`
@@ -25,5 +26,6 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
+        NavItem("pss.nav.requirements", "/pss/requirements", "2", "pss:read"),
     ),
 )

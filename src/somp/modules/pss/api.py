@@ -85,3 +85,8 @@ def sell_vs_serve(data: SellVsServeIn, c: Read):
     """Lifecycle cost and NPV of selling vs serving, for both parties; inputs left out are measured
     from the product and its work orders."""
     return service.sell_vs_serve(c.session, data)
+
+
+from somp.modules.pss.api_requirements import router as _requirements_router  # noqa: E402
+
+router.include_router(_requirements_router)  # requirements, Kano, QFD (2.1.1)

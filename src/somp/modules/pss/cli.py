@@ -78,3 +78,8 @@ def bill(
     console.print(table)
     for reason, n in run.skip_reasons.items():
         console.print(f"  skipped, {reason}: {n:,}")
+
+
+from somp.modules.pss.cli_requirements import register as _register_requirements  # noqa: E402
+
+_register_requirements(app)  # somp pss kano FILE, somp pss qfd FILE (2.1.1)

@@ -141,3 +141,6 @@ class BilledPeriod(TenantOwned, Base):
     run_id: Mapped[int]
     invoice_id: Mapped[int | None]
     credit_note_id: Mapped[int | None]
+
+
+from somp.modules.pss import requirements_models  # noqa: E402, F401 - requirements engineering (2.1.1)
