@@ -1052,6 +1052,8 @@ def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, cl
     assert api.post(f"{API}/portal/surveys/{b.ids['survey']}/responses", json={"score": 8}).status_code == 404
     assert api.get(f"{API}/portal/surveys").json()[0]["answered"] is True
     assert client_as(a.admin).get(f"{API}/portal/overview").status_code == 403
+
+
 def test_marketplace_crosses_tenants_only_through_the_published_catalogue(app, db, client_as, worlds):
     """Both tenants are factories and buyers on one marketplace: each lists only its own orders,
     the bookings on its own resources and its own diff lines; the shared catalogue lists both
