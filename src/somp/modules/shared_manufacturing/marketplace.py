@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
@@ -84,7 +84,7 @@ MIX = ObjectiveWeights(makespan=0.01, tardiness=1.0, cost=0.01)  # 1 unit (15 mi
 TRANSPORT = TransportModel()
 SHIFT_WEIGHT = 1.0  # re-plans: penalty per unit (15 min) a planned operation's start moves ...
 MOVE_WEIGHT = 10.0  # ... and per planned operation that changes resource
-WRITE_RESERVE = (0.3, 0.0005)  # seconds of the run's limit kept for writing: fixed + per operation planned
+WRITE_RESERVE = (0.3, 0.0003)  # seconds of the run's limit kept for writing: fixed + per operation written
 MIN_ENGINE_SECONDS = 0.2
 ADVISORY_LOCK = 73_400_034  # PostgreSQL advisory lock: one schedule run at a time
 
@@ -270,6 +270,7 @@ class _Market:
     all_res: dict[int, Resource]  # published ones and those holding bookings
     offers: list[Offer]
     factories: dict[int, str]
+    # the next four: rows of the tables (Core), read through the models' attribute names
     orders: list[Order]
     parts: dict[int, Part]
     ops: list[Operation]
@@ -327,11 +328,15 @@ def _read(s: Session, origin: dt.datetime) -> _Market:
     published = _published(s)
     res_by_id = {p.row.id: p.row for p in published}
     factories = dict(s.execute(select(Tenant.id, Tenant.name)).all())
-    orders = list(s.scalars(select(Order).where(Order.status.in_(OPEN_ORDER_STATUSES)).order_by(Order.id)))
-    open_ids = select(Order.id).where(Order.status.in_(OPEN_ORDER_STATUSES)).scalar_subquery()
-    parts = {p.id: p for p in s.scalars(select(Part).where(Part.order_id.in_(open_ids)))} if orders else {}
-    ops = list(s.scalars(select(Operation).where(Operation.order_id.in_(open_ids)).order_by(Operation.id)))
-    bookings = {b.operation_id: b for b in s.scalars(select(Booking).where(Booking.order_id.in_(open_ids)))}
+    # orders, parts, operations and bookings as plain rows (same attribute names, read only here;
+    # the run writes with set-based statements): at 2,739 operations, building ORM objects was
+    # most of the read
+    order_t, part_t, op_t, bk_t = Order.__table__, Part.__table__, Operation.__table__, Booking.__table__
+    orders = list(s.execute(select(order_t).where(order_t.c.status.in_(OPEN_ORDER_STATUSES)).order_by(order_t.c.id)))
+    open_ids = select(order_t.c.id).where(order_t.c.status.in_(OPEN_ORDER_STATUSES)).scalar_subquery()
+    parts = {p.id: p for p in s.execute(select(part_t).where(part_t.c.order_id.in_(open_ids)))} if orders else {}
+    ops = list(s.execute(select(op_t).where(op_t.c.order_id.in_(open_ids)).order_by(op_t.c.id)))
+    bookings = {b.operation_id: b for b in s.execute(select(bk_t).where(bk_t.c.order_id.in_(open_ids)))}
     all_res = dict(res_by_id)
     missing = {b.resource_id for b in bookings.values()} - set(all_res)
     if missing:
@@ -401,8 +406,8 @@ def _chains(m: _Market, origin: dt.datetime, keeps):  # noqa: ANN001, ANN202
 
 def _engine_budget(deadline: float, operations: int) -> float:
     """Seconds left for the engine: to the run's deadline, less a reserve for writing ``operations``
-    (``WRITE_RESERVE``: measured 0.19 s for 830 planned operations with their bookings and 1,660
-    diff lines on SQLite, so the reserve is about twice that)."""
+    (``WRITE_RESERVE``: writing 2,739 planned operations, their bookings and 5,478 diff lines took
+    0.53 s on SQLite at load 4.5; the reserve is about twice that)."""
     reserve = WRITE_RESERVE[0] + WRITE_RESERVE[1] * operations
     return max(MIN_ENGINE_SECONDS, deadline - time.perf_counter() - reserve)
 
@@ -514,17 +519,17 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
     for op in todo:
         p = new.get(op.id)
         if p is None:
-            op_rows.append(dict(id=op.id, status=OperationStatus.pending, resource_id=None, resource_label=None,
-                                factory_label=None, planned_start=None, planned_end=None, cost=None,
-                                started_at=None))  # fmt: skip
+            op_rows.append(dict(v_id=op.id, v_status=OperationStatus.pending, v_resource_id=None,
+                                v_resource_label=None, v_factory_label=None, v_planned_start=None, v_planned_end=None,
+                                v_cost=None, v_started_at=None))  # fmt: skip
             continue
         res = m.res_by_id[p.resource]
         order, part = order_by_id[op.order_id], m.parts[op.part_id]
         minutes = (p.end - p.start).total_seconds() / 60
         cost = machine_cost(minutes, res.hourly_rate)
-        op_rows.append(dict(id=op.id, status=OperationStatus.planned, resource_id=res.id, resource_label=_label(res),
-                            factory_label=m.factories.get(res.tenant_id, ""), planned_start=p.start, planned_end=p.end,
-                            cost=cost, started_at=None))  # fmt: skip
+        op_rows.append(dict(v_id=op.id, v_status=OperationStatus.planned, v_resource_id=res.id,
+                            v_resource_label=_label(res), v_factory_label=m.factories.get(res.tenant_id, ""),
+                            v_planned_start=p.start, v_planned_end=p.end, v_cost=cost, v_started_at=None))  # fmt: skip
         booking_rows.append(
             dict(
                 tenant_id=res.tenant_id,
@@ -586,21 +591,22 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
         and ops_of[o.id]
         and all(st != OperationStatus.pending for st in ops_of[o.id])
     ]
+    # plain Core statements on the session's connection (explicit tenants, platform scope): the
+    # ORM's bulk statements spent most of the write phase converting rows and syncing the session
     s.flush()
-    if todo:
-        s.execute(delete(Booking).where(Booking.operation_id.in_([op.id for op in todo])))
-    if op_rows:
-        s.execute(update(Operation), op_rows)
-    # plain Core executemany on the session's connection (explicit tenants, platform scope): the
-    # ORM's bulk insert spent most of the write phase converting these rows
     conn = s.connection()
+    op_t, bk_t, order_t = Operation.__table__, Booking.__table__, Order.__table__
+    if todo:
+        conn.execute(delete(bk_t).where(bk_t.c.operation_id.in_([op.id for op in todo])))
+    if op_rows:
+        values = {k[2:]: bindparam(k) for k in op_rows[0] if k != "v_id"}
+        conn.execute(update(op_t).where(op_t.c.id == bindparam("v_id")).values(values), op_rows)
     if booking_rows:
-        conn.execute(insert(Booking.__table__), booking_rows)
+        conn.execute(insert(bk_t), booking_rows)
     if change_rows:
         conn.execute(insert(ScheduleChange.__table__), change_rows)
     if scheduled:
-        s.execute(update(Order).where(Order.id.in_(scheduled)).values(status=OrderStatus.scheduled),
-                  execution_options={"synchronize_session": False})  # fmt: skip
+        conn.execute(update(order_t).where(order_t.c.id.in_(scheduled)).values(status=OrderStatus.scheduled))
     return len(changes)
 
 
@@ -638,10 +644,11 @@ def _calendars(m: _Market, blocks, fixed_busy, base: dt.datetime, cal_end: dt.da
         busy.append(units)
         site_of.append(site)
     coords = list(sites)
-    transport = tuple(
-        tuple(_ceil_units(TRANSPORT.minutes(haversine_km(*a, *b))) if a != b else 0 for b in coords) for a in coords
-    )
-    return busy, index, site_of, transport if len(coords) > 1 else ()
+    hops = [[0] * len(coords) for _ in coords]
+    for i, a in enumerate(coords):
+        for j in range(i + 1, len(coords)):
+            hops[i][j] = hops[j][i] = _ceil_units(TRANSPORT.minutes(haversine_km(*a, *coords[j])))
+    return busy, index, site_of, tuple(map(tuple, hops)) if len(coords) > 1 else ()
 
 
 def _machines(m: _Market, busy, site_of) -> tuple[Machine, ...]:  # noqa: ANN001
