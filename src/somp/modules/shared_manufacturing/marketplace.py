@@ -5,18 +5,18 @@ see it (see :mod:`.models`), in one transaction per step:
 * :func:`catalogue`: the published resources without owner or bookings;
 * :func:`quote_order`: a price range per operation from the eligible published resources'
   hourly rates, the binding ceiling plus the platform fee (exact Decimal CNY);
-* :func:`run_schedule`: the engine (:func:`.scheduling.solve`) over the published resources and
-  the open accepted orders; operations finished, started or starting within the frozen horizon
-  keep their place (as booked time on their resource), the others are re-planned; bookings are
-  written into the factories, the plan into the buyers' operations, and the diff (operation,
-  resource, start, end, old against new) into every tenant concerned;
+* :func:`run_schedule`: the engine over the published resources and the open accepted orders,
+  within the run's time limit (reading and writing included): a full re-plan
+  (:func:`.scheduling.solve`; operations finished, started or starting within the frozen horizon
+  keep their place) for manual runs, the engine's reschedule (:func:`.reschedule.reschedule`:
+  frozen horizon, penalty on moved operations, blocks over planned work as breakdowns, new work
+  fitted in) after an acceptance, an urgent order or a breakdown; bookings are written into the
+  factories, the plan into the buyers' operations, and the diff (operation, resource, start, end,
+  old against new) into every tenant concerned, for the operations that changed;
 * :func:`record_progress`: a factory's "started"/"finished" on its booking reaches the buyer;
 * :func:`settle_order`: the buyer pays the machine cost of the operations done plus the fee (never
   above the quote), each factory gets its payout;
 * :func:`demand_analysis`: demand by capability and week against the published capacity.
-
-Rescheduling here re-solves the remaining work with the frozen prefix fixed; the engine's own
-frozen-horizon reschedule (a penalty on moved operations) can replace :func:`_solve` later.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ MIX = ObjectiveWeights(makespan=0.01, tardiness=1.0, cost=0.01)  # 1 unit (15 mi
 TRANSPORT = TransportModel()
 SHIFT_WEIGHT = 1.0  # re-plans: penalty per unit (15 min) a planned operation's start moves ...
 MOVE_WEIGHT = 10.0  # ... and per planned operation that changes resource
-WRITE_RESERVE = (0.3, 0.0003)  # seconds of the run's limit kept for writing: fixed + per operation written
+WRITE_RESERVE = (0.5, 0.0006)  # seconds of the run's limit kept for writing and commit: fixed + per operation
 MIN_ENGINE_SECONDS = 0.2
 ADVISORY_LOCK = 73_400_034  # PostgreSQL advisory lock: one schedule run at a time
 
@@ -407,7 +407,7 @@ def _chains(m: _Market, origin: dt.datetime, keeps):  # noqa: ANN001, ANN202
 def _engine_budget(deadline: float, operations: int) -> float:
     """Seconds left for the engine: to the run's deadline, less a reserve for writing ``operations``
     (``WRITE_RESERVE``: writing 2,739 planned operations, their bookings and 5,478 diff lines took
-    0.53 s on SQLite at load 4.5; the reserve is about twice that)."""
+    0.53 s on SQLite at load 4.5 and 1.82 s at load 5-8, plus the commit; the reserve is 2.1 s)."""
     reserve = WRITE_RESERVE[0] + WRITE_RESERVE[1] * operations
     return max(MIN_ENGINE_SECONDS, deadline - time.perf_counter() - reserve)
 
