@@ -429,26 +429,34 @@ def _plan(db, tenant_id: int, order_id: int) -> dict[int, tuple]:
     return {op.id: (op.resource_id, op.planned_start, op.planned_end) for op in _ops(db, tenant_id, order_id)}
 
 
-def test_accepting_another_order_repairs_around_the_existing_plan(db, market):
+def test_accepting_another_order_reschedules_with_the_least_disruption(db, market):
     steps = [{"capability": "laser_cutting", "minutes": 90}, {"capability": "cnc_milling_5axis", "minutes": 60}]
     first = post(db, market["buyer"].id, order([{"name": f"件{k}", "quantity": "1", "operations": steps}
                                                 for k in range(3)]))  # fmt: skip
-    run(db, trigger=RunTrigger.accept)
+    r0 = run(db, trigger=RunTrigger.accept)
+    assert r0.full and r0.stats["engine"] == "solve"  # nothing planned yet: a full plan
     before = _plan(db, market["buyer"].id, first)
     second = post(db, market["buyer"].id, order([{"name": "新件", "quantity": "1", "operations": steps}], due_hours=4))
     r = run(db, trigger=RunTrigger.accept)
-    assert not r.full and r.frozen == 6 and r.operations == 2
-    assert _plan(db, market["buyer"].id, first) == before  # nobody else's booking moved
+    # the engine's reschedule: the operation starting now is frozen, the 5 other planned ones may
+    # move at a penalty, the new order's 2 are fitted in
+    assert not r.full and r.stats["engine"] == "reschedule" and r.frozen == 1 and r.operations == 7
+    assert r.status == "optimal" and r.stats["events"] == {"breakdowns": 0, "new_jobs": 1}
+    after = _plan(db, market["buyer"].id, first)
+    moved = {k for k in before if after[k] != before[k]}
+    frozen = min(before, key=lambda k: (before[k][1], k))
+    assert frozen not in moved and len(moved) == r.stats["summary"]["moved"] < 5
     assert all(op.status == OperationStatus.planned for op in _ops(db, market["buyer"].id, second))
     with db.session(Scope.tenant(market["buyer"].id)) as s:
         lines = list(s.scalars(select(ScheduleChange).where(ScheduleChange.run_id == r.id)))
-    assert {c.kind for c in lines} == {"new"} and len(lines) == 2
+    assert sorted(c.kind for c in lines if c.kind == "new") == ["new", "new"]
+    assert {c.operation_id for c in lines if c.kind != "new"} == moved and r.changed == 2 + len(moved)
     # a full re-plan (the operator's) may move everything that has not started
     full = run(db)
     assert full.full and full.frozen < 6 and full.operations == 8 - full.frozen  # only the frozen horizon stays
 
 
-def test_a_breakdown_repair_moves_only_the_hit_work_and_the_rest_of_its_parts(db, market):
+def test_a_breakdown_reschedule_moves_only_the_hit_work_and_the_rest_of_its_parts_here(db, market):
     parts = [
         {"name": "甲", "quantity": "1", "operations": [
             {"capability": "cnc_milling_5axis", "minutes": 60}, {"capability": "laser_cutting", "minutes": 60}]},
@@ -469,9 +477,60 @@ def test_a_breakdown_repair_moves_only_the_hit_work_and_the_rest_of_its_parts(db
     after = _plan(db, market["buyer"].id, oid)
     moved = {k for k in after if after[k] != before[k]}
     chain = {op.id for op in ops if op.part_id == mill.part_id}
-    assert mill.id in moved and moved <= chain  # part 乙 kept its place
+    # part 乙 has 72 h of slack: moving it would only cost penalty
+    assert mill.id in moved and moved <= chain and r.status == "optimal"
     assert after[mill.id][1] >= mill.planned_start + dt.timedelta(hours=5)
-    assert r.frozen == len(ops) - len(chain) and not r.full
+    assert not r.full and r.stats["events"]["breakdowns"] == 1 and r.changed == len(moved)
+
+
+def test_a_breakdown_reschedule_keeps_started_and_frozen_work_avoids_the_window_and_moves_less_than_a_full_replan(
+    db, market
+):
+    """Deterministic by construction (objective makespan, every solve proved optimal): four 1-hour
+    laser parts booked back to back on the cheap Suzhou laser from 00:00, two milling parts on the
+    mill (00:00 started, 01:00 within the frozen hour at 00:15). The laser breaks down 00:00-02:00,
+    hitting the two first laser parts. A full re-plan must give the laser one part at 02:00-03:00
+    and the Shanghai laser three (makespan 03:15, every other split ends later), so it moves at
+    least three laser parts; the reschedule moves only the two hit ones, since moving a third to
+    Shanghai would save 3 units of makespan for a penalty of at least 10."""
+    laser_parts = [{"name": f"L{k}", "quantity": "1", "operations": [{"capability": "laser_cutting", "minutes": 60}]}
+                   for k in range(4)]  # fmt: skip
+    mill_parts = [{"name": f"M{k}", "quantity": "1", "operations": [{"capability": "cnc_milling_5axis", "minutes": 60}]}
+                  for k in range(2)]  # fmt: skip
+    lasers = post(db, market["buyer"].id, order(laser_parts, due_hours=240))
+    mills = post(db, market["buyer"].id, order(mill_parts, due_hours=240))
+    run(db)
+    laser_plan, mill_plan = _plan(db, market["buyer"].id, lasers), _plan(db, market["buyer"].id, mills)
+    sz_laser = market["sz"][0]
+    assert all(p[0] == sz_laser for p in laser_plan.values())  # the cheaper laser, back to back
+    assert sorted(p[1] for p in laser_plan.values()) == [MONDAY + dt.timedelta(hours=h) for h in range(4)]
+    first_mill = min(mill_plan, key=lambda k: mill_plan[k][1])
+    (bk,) = [b for b in _bookings(db, market["suzhou"].id) if b.operation_id == first_mill]
+    with db.session(Scope.tenant(market["suzhou"].id)) as s:
+        marketplace.record_progress(db, s, bk.id, "started", MONDAY)
+        s.commit()
+        _block, hit = service.add_block(
+            s, sz_laser, BlockCreate(kind=BlockKind.breakdown, start_at=MONDAY, end_at=MONDAY + dt.timedelta(hours=2))
+        )
+        s.commit()
+    assert hit == 2
+    now = MONDAY + dt.timedelta(minutes=15)
+    full = run(db, trigger=RunTrigger.breakdown, now=now, full=True, objective="makespan", dry_run=True)
+    assert full.full and full.status == "optimal" and full.changed >= 3
+    assert _plan(db, market["buyer"].id, lasers) == laser_plan  # the dry run left the plan as it was
+    r = run(db, trigger=RunTrigger.breakdown, now=now, objective="makespan")
+    assert not r.full and r.status == "optimal" and r.stats["engine"] == "reschedule"
+    after = _plan(db, market["buyer"].id, lasers)
+    moved = {k for k in laser_plan if after[k] != laser_plan[k]}
+    hit_ops = {k for k, p in laser_plan.items() if p[1] < MONDAY + dt.timedelta(hours=2)}
+    assert moved == hit_ops and r.changed == 2 < full.changed
+    assert _plan(db, market["buyer"].id, mills) == mill_plan  # started and frozen milling kept their place
+    assert r.frozen == 2  # the started one (kept outside the engine) and the one within the frozen hour
+    window = (MONDAY, MONDAY + dt.timedelta(hours=2))
+    for b in _bookings(db, market["suzhou"].id) + _bookings(db, market["shanghai"].id):
+        if b.resource_id == sz_laser:
+            assert not (b.start_at < window[1] and window[0] < b.end_at)  # nothing in the breakdown
+        assert b.start_at >= now or b.operation_id in mill_plan  # re-planned work starts from now
 
 
 def test_processing_time_per_eligible_resource_from_the_buyer(db, market):

@@ -6,6 +6,8 @@ the independent checker."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from somp.modules.shared_manufacturing.dispatching import best_dispatch
@@ -168,6 +170,31 @@ def test_an_urgent_order_is_fitted_in_after_now():
     new = [c for c in r.changes if c.old_machine is None]
     assert [(c.job, c.index) for c in new] == [(6, 0), (6, 1)] and r.summary["new"] == 2
     assert all(c.moved and c.new_start >= now for c in new)
+
+
+def test_several_events_at_once():
+    """The marketplace's case: two machines down and two urgent jobs in one re-plan. Without penalty
+    or frozen time at now = 0 the optimum is the brute force's on the problem with all of them; with
+    the usual options every event's rule holds and the urgent jobs are appended in order."""
+    problem = random_problem(5, jobs=4, ops=2, machines=3, sites=2, families=1)
+    old = planned(problem)
+    first = busiest(old, 0)
+    events = [Breakdown(first, 2, 7), Breakdown((first + 1) % 3, 0, 4)]
+    r = reschedule(problem, old, 0, events, RescheduleOptions(frozen=0, shift_weight=0, move_weight=0, **EXACT))
+    assert r.status is Status.optimal
+    for e in events:
+        check(r, old, 0, e)
+    assert r.objective == pytest.approx(brute_force(apply_event(problem, events, 0), ObjectiveWeights(tardiness=1)))
+    problem = random_problem(6, jobs=6, ops=3, machines=4, sites=2, families=2)
+    old = planned(problem)
+    now = 5
+    jobs = [Job((Operation((Mode(k, 3), Mode(k + 1, 4))),), due=12, weight=5) for k in range(2)]
+    events = [Breakdown(busiest(old, now), now, now + 8), *(UrgentOrder(j) for j in jobs)]
+    r = reschedule(problem, old, now, events, RescheduleOptions(frozen=2, **EXACT))
+    assert r.status is Status.optimal
+    for e in events:
+        check(r, old, now, e)
+    assert r.problem.jobs[-2:] == tuple(replace(j, release=now) for j in jobs) and r.summary["new"] == 2
 
 
 # ---- marketplace size ---------------------------------------------------------------------------

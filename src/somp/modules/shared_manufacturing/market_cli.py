@@ -104,7 +104,7 @@ def post(file: Annotated[Path, typer.Argument(help="JSON: one order or a list")]
 
 
 def schedule(
-    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds the engine may use")] = 10.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds for the whole run")] = 10.0,
     objective: Annotated[str, typer.Option(help="mix, weighted_tardiness, makespan or cost")] = "mix",
     data_dir: DataDir = None,
     database_url: DbUrl = None,

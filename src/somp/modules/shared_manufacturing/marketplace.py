@@ -5,18 +5,18 @@ see it (see :mod:`.models`), in one transaction per step:
 * :func:`catalogue`: the published resources without owner or bookings;
 * :func:`quote_order`: a price range per operation from the eligible published resources'
   hourly rates, the binding ceiling plus the platform fee (exact Decimal CNY);
-* :func:`run_schedule`: the engine (:func:`.scheduling.solve`) over the published resources and
-  the open accepted orders; operations finished, started or starting within the frozen horizon
-  keep their place (as booked time on their resource), the others are re-planned; bookings are
-  written into the factories, the plan into the buyers' operations, and the diff (operation,
-  resource, start, end, old against new) into every tenant concerned;
+* :func:`run_schedule`: the engine over the published resources and the open accepted orders,
+  within the run's time limit (reading and writing included): a full re-plan
+  (:func:`.scheduling.solve`; operations finished, started or starting within the frozen horizon
+  keep their place) for manual runs, the engine's reschedule (:func:`.reschedule.reschedule`:
+  frozen horizon, penalty on moved operations, blocks over planned work as breakdowns, new work
+  fitted in) after an acceptance, an urgent order or a breakdown; bookings are written into the
+  factories, the plan into the buyers' operations, and the diff (operation, resource, start, end,
+  old against new) into every tenant concerned, for the operations that changed;
 * :func:`record_progress`: a factory's "started"/"finished" on its booking reaches the buyer;
 * :func:`settle_order`: the buyer pays the machine cost of the operations done plus the fee (never
   above the quote), each factory gets its payout;
 * :func:`demand_analysis`: demand by capability and week against the published capacity.
-
-Rescheduling here re-solves the remaining work with the frozen prefix fixed; the engine's own
-frozen-horizon reschedule (a penalty on moved operations) can replace :func:`_solve` later.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
@@ -70,8 +70,9 @@ from somp.modules.shared_manufacturing.models import (
     ScheduleChange,
     ScheduleRun,
 )
-from somp.modules.shared_manufacturing.problem import Job, Machine, Mode, ObjectiveWeights, Problem
+from somp.modules.shared_manufacturing.problem import Job, Machine, Mode, ObjectiveWeights, Problem, ScheduledOperation
 from somp.modules.shared_manufacturing.problem import Operation as EngineOperation
+from somp.modules.shared_manufacturing.reschedule import Breakdown, RescheduleOptions, UrgentOrder, reschedule
 from somp.modules.shared_manufacturing.scheduling import SolveOptions, solve
 from somp.modules.shared_manufacturing.schemas import CapabilityRead, CatalogueEntry
 
@@ -81,6 +82,10 @@ FROZEN_MINUTES = 60  # planned operations starting this soon keep their place in
 CALENDAR_DAYS = 28  # calendars are expanded at least this far (and 14 days past the latest due date)
 MIX = ObjectiveWeights(makespan=0.01, tardiness=1.0, cost=0.01)  # 1 unit (15 min) late ~ 100 CNY
 TRANSPORT = TransportModel()
+SHIFT_WEIGHT = 1.0  # re-plans: penalty per unit (15 min) a planned operation's start moves ...
+MOVE_WEIGHT = 10.0  # ... and per planned operation that changes resource
+WRITE_RESERVE = (0.5, 0.0006)  # seconds of the run's limit kept for writing and commit: fixed + per operation
+MIN_ENGINE_SECONDS = 0.2
 ADVISORY_LOCK = 73_400_034  # PostgreSQL advisory lock: one schedule run at a time
 
 
@@ -246,6 +251,34 @@ class _Task:
     modes: list[tuple[Offer, int]]
 
 
+@dataclass
+class _Chain:
+    """The part of a part's chain a run plans: its operations and the earliest its first one may
+    start (the order's release; after a kept prefix, that prefix's end plus the longest transport to
+    the next operation's eligible sites)."""
+
+    tasks: list[_Task]
+    ready: dt.datetime
+
+
+@dataclass
+class _Market:
+    """What a run reads, in the platform scope."""
+
+    published: list[_Published]
+    res_by_id: dict[int, Resource]
+    all_res: dict[int, Resource]  # published ones and those holding bookings
+    offers: list[Offer]
+    factories: dict[int, str]
+    # the next four: rows of the tables (Core), read through the models' attribute names
+    orders: list[Order]
+    parts: dict[int, Part]
+    ops: list[Operation]
+    bookings: dict[int, Booking]
+    blocks: dict[int, list[tuple[dt.datetime, dt.datetime]]]
+    breakdowns: dict[int, list[tuple[dt.datetime, dt.datetime]]]
+
+
 def run_schedule(
     db: Database,
     trigger: RunTrigger = RunTrigger.manual,
@@ -255,96 +288,87 @@ def run_schedule(
     now: dt.datetime | None = None,
     workers: int = 2,
     full: bool | None = None,
+    dry_run: bool = False,
 ) -> ScheduleRun:
     """Re-plan the marketplace and store the run, the plan, the bookings and the diff (one
-    transaction). ``time_limit`` bounds the engine; the run records its status, bound and gap.
+    transaction). ``time_limit`` bounds the whole run: reading the market, the engine and writing
+    the plan (the engine gets what reading leaves, less a reserve for writing); the run records its
+    status, bound, gap and the seconds of each phase.
 
-    ``full``: re-plan every operation that has not started and does not start within the frozen
-    horizon (default for ``manual`` and ``urgent`` runs: an urgent order may push others back);
-    otherwise a repair (default for ``accept`` and ``breakdown``): planned operations that no block
-    hits keep their place, and only the new, pending and hit operations (with the rest of their
-    parts) are planned around them."""
+    ``full`` (default for ``manual`` runs): :func:`.scheduling.solve` re-plans every operation that
+    has not started and does not start within the frozen horizon. Otherwise (``accept``, ``urgent``,
+    ``breakdown``) :func:`.reschedule.reschedule` re-plans with the least disruption: operations
+    started or starting within the frozen horizon keep their place unless a block hits them, the
+    others may move at a penalty (``SHIFT_WEIGHT`` per 15 minutes, ``MOVE_WEIGHT`` per change of
+    resource), the new and pending work is fitted in, and blocks hitting planned work are the
+    breakdowns. With nothing planned yet a re-plan is a full one.
+
+    ``dry_run``: roll everything back and return the run (detached) with what it would have changed."""
     if full is None:
-        full = trigger in (RunTrigger.manual, RunTrigger.urgent)
+        full = trigger == RunTrigger.manual
     now = now or utcnow()
     origin = now.replace(second=0, microsecond=0)
     origin += dt.timedelta(minutes=(-origin.minute) % MINUTES_PER_UNIT)
     with _platform(db) as s:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
-        run = _run(s, trigger, origin, time_limit, objective, workers, full)
-        s.commit()
+        t0 = time.perf_counter()  # the limit counts from here (not the wait for another run)
+        run = _run(s, trigger, origin, t0 + time_limit, time_limit, objective, workers, full)
+        if dry_run:
+            s.expunge(run)
+            s.rollback()
+        else:
+            s.commit()
+        run.stats = {**run.stats, "wall_seconds": round(time.perf_counter() - t0, 3)}
         return run
 
 
-def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together for the transaction
-    s: Session, trigger: RunTrigger, origin: dt.datetime, time_limit: float, objective: str, workers: int, full: bool
-) -> ScheduleRun:
-    t_read = time.perf_counter()
+def _read(s: Session, origin: dt.datetime) -> _Market:
+    """The open market in a few set-based statements."""
     published = _published(s)
     res_by_id = {p.row.id: p.row for p in published}
-    offers = [p.offer for p in published]
     factories = dict(s.execute(select(Tenant.id, Tenant.name)).all())
-    orders = list(s.scalars(select(Order).where(Order.status.in_(OPEN_ORDER_STATUSES)).order_by(Order.id)))
-    order_by_id = {o.id: o for o in orders}
-    parts = {p.id: p for p in s.scalars(select(Part).where(Part.order_id.in_(list(order_by_id))))} if orders else {}
-    ops = (
-        list(s.scalars(select(Operation).where(Operation.order_id.in_(list(order_by_id))).order_by(Operation.id)))
-        if orders
-        else []
-    )
-    bookings = (
-        {b.operation_id: b for b in s.scalars(select(Booking).where(Booking.operation_id.in_([o.id for o in ops])))}
-        if ops
-        else {}
-    )
-    all_res = (
-        {
-            r.id: r
-            for r in s.scalars(select(Resource).where(Resource.id.in_({b.resource_id for b in bookings.values()})))
-        }
-        if bookings
-        else {}
-    )
-    all_res.update(res_by_id)
-    breakdowns = defaultdict(list)
-    blocks = defaultdict(list)
+    # orders, parts, operations and bookings as plain rows (same attribute names, read only here;
+    # the run writes with set-based statements): at 2,739 operations, building ORM objects was
+    # most of the read
+    order_t, part_t, op_t, bk_t = Order.__table__, Part.__table__, Operation.__table__, Booking.__table__
+    orders = list(s.execute(select(order_t).where(order_t.c.status.in_(OPEN_ORDER_STATUSES)).order_by(order_t.c.id)))
+    open_ids = select(order_t.c.id).where(order_t.c.status.in_(OPEN_ORDER_STATUSES)).scalar_subquery()
+    parts = {p.id: p for p in s.execute(select(part_t).where(part_t.c.order_id.in_(open_ids)))} if orders else {}
+    ops = list(s.execute(select(op_t).where(op_t.c.order_id.in_(open_ids)).order_by(op_t.c.id)))
+    bookings = {b.operation_id: b for b in s.execute(select(bk_t).where(bk_t.c.order_id.in_(open_ids)))}
+    all_res = dict(res_by_id)
+    missing = {b.resource_id for b in bookings.values()} - set(all_res)
+    if missing:
+        all_res.update({r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(missing)))})
+    blocks, breakdowns = defaultdict(list), defaultdict(list)
     for b in s.scalars(select(Block).where(Block.end_at > origin)):
         blocks[b.resource_id].append((b.start_at, b.end_at))
         if b.kind == BlockKind.breakdown:
             breakdowns[b.resource_id].append((b.start_at, b.end_at))
+    return _Market(published, res_by_id, all_res, [p.offer for p in published], factories, orders, parts, ops,
+                   bookings, blocks, breakdowns)  # fmt: skip
 
-    # -- what keeps its place: finished, started (unless its machine broke down under it),
-    # planned to start within the frozen horizon, or at all in a repair (unless a block now hits it)
-    frozen_until = origin + dt.timedelta(minutes=FROZEN_MINUTES)
 
-    def keeps(op: Operation) -> bool:
-        b = bookings.get(op.id)
-        if op.status == OperationStatus.finished:
-            return True
-        if b is None:
-            return False
-        hit = any(a < b.end_at and b.start_at < e for a, e in blocks.get(b.resource_id, []))
-        broke = any(a < b.end_at and b.start_at < e for a, e in breakdowns.get(b.resource_id, []))
-        if op.status == OperationStatus.started:
-            return not broke
-        return op.status == OperationStatus.planned and (not full or b.start_at < frozen_until) and not hit
-
+def _chains(m: _Market, origin: dt.datetime, keeps):  # noqa: ANN001, ANN202
+    """Each part's chain split into a kept prefix (``keeps``: busy time on its resource) and the
+    rest, to plan. Returns the chains to plan, the kept busy time per resource, the count of kept
+    operations, the operations to plan (with the unplannable ones) and the count of unplannable."""
+    order_by_id = {o.id: o for o in m.orders}
     by_part: dict[int, list[Operation]] = defaultdict(list)
-    for op in ops:
+    for op in m.ops:
         by_part[op.part_id].append(op)
     fixed_busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    tasks: list[list[_Task]] = []
-    releases: list[dt.datetime] = []
+    chains: list[_Chain] = []
     kept = unplannable = 0
     replanned: list[Operation] = []
     for part_id in sorted(by_part):
         chain = sorted(by_part[part_id], key=lambda o: o.position)
-        part, order = parts[part_id], order_by_id[chain[0].order_id]
+        part, order = m.parts[part_id], order_by_id[chain[0].order_id]
         k = 0
         last_end, last_res = None, None
         while k < len(chain) and keeps(chain[k]):
-            op_k, b = chain[k], bookings.get(chain[k].id)
+            op_k, b = chain[k], m.bookings.get(chain[k].id)
             if b is not None:
                 begin, end = b.start_at, b.end_at
                 if op_k.status == OperationStatus.started and op_k.started_at:  # it runs from when it started,
@@ -361,27 +385,72 @@ def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together fo
         if not rest:
             continue
         replanned.extend(rest)
-        job = [_Task(op, part, order, _eligible_for(order, part, op, offers)) for op in rest]
+        job = [_Task(op, part, order, _eligible_for(order, part, op, m.offers)) for op in rest]
         if any(not t.modes for t in job):
             unplannable += len(rest)
-            tasks.append([])  # keeps positions aligned with releases; skipped below
-            releases.append(origin)
             continue
-        release = max(order.release_at, origin)
+        ready = order.release_at
         if last_end is not None:
             hop = 0
-            if last_res in all_res:
-                here = all_res[last_res]
+            if last_res in m.all_res:
+                here = m.all_res[last_res]
                 hop = max(
-                    TRANSPORT.minutes(haversine_km(here.latitude, here.longitude, res_by_id[o.resource].latitude,
-                                                   res_by_id[o.resource].longitude))
+                    TRANSPORT.minutes(haversine_km(here.latitude, here.longitude, m.res_by_id[o.resource].latitude,
+                                                   m.res_by_id[o.resource].longitude))
                     for o, _ in job[0].modes
                 )  # fmt: skip
-            release = max(release, last_end + dt.timedelta(minutes=hop))
-        tasks.append(job)
-        releases.append(release)
+            ready = max(ready, last_end + dt.timedelta(minutes=hop))
+        chains.append(_Chain(job, ready))
+    return chains, fixed_busy, kept, replanned, unplannable
 
-    jobs_idx = [i for i, j in enumerate(tasks) if j]
+
+def _engine_budget(deadline: float, operations: int) -> float:
+    """Seconds left for the engine: to the run's deadline, less a reserve for writing ``operations``
+    (``WRITE_RESERVE``: writing 2,739 planned operations, their bookings and 5,478 diff lines took
+    0.53 s on SQLite at load 4.5 and 1.82 s at load 5-8, plus the commit; the reserve is 2.1 s)."""
+    reserve = WRITE_RESERVE[0] + WRITE_RESERVE[1] * operations
+    return max(MIN_ENGINE_SECONDS, deadline - time.perf_counter() - reserve)
+
+
+def _run(  # noqa: PLR0912, PLR0913, PLR0915 - one pass over the market, kept together for the transaction
+    s: Session,
+    trigger: RunTrigger,
+    origin: dt.datetime,
+    deadline: float,
+    time_limit: float,
+    objective: str,
+    workers: int,
+    full: bool,
+) -> ScheduleRun:
+    t_read = time.perf_counter()
+    m = _read(s, origin)
+    frozen_until = origin + dt.timedelta(minutes=FROZEN_MINUTES)
+
+    def broke(op: Operation) -> bool:
+        b = m.bookings[op.id]
+        return any(a < b.end_at and b.start_at < e for a, e in m.breakdowns.get(b.resource_id, []))
+
+    def hit(op: Operation) -> bool:
+        b = m.bookings[op.id]
+        return any(a < b.end_at and b.start_at < e for a, e in m.blocks.get(b.resource_id, []))
+
+    def started_or_done(op: Operation) -> bool:
+        if op.status == OperationStatus.finished:
+            return True
+        return op.status == OperationStatus.started and op.id in m.bookings and not broke(op)
+
+    def keeps_full(op: Operation) -> bool:  # a full re-plan keeps the frozen horizon itself
+        if started_or_done(op):
+            return True
+        b = m.bookings.get(op.id)
+        return b is not None and op.status == OperationStatus.planned and b.start_at < frozen_until and not hit(op)
+
+    planned = any(
+        op.status == OperationStatus.planned and op.id in m.bookings and m.bookings[op.id].resource_id in m.res_by_id
+        for op in m.ops
+    )
+    full = full or not planned
+    chains, fixed_busy, kept, replanned, unplannable = _chains(m, origin, keeps_full if full else started_or_done)
     old = {
         op.id: Placement(op.resource_id, op.planned_start, op.planned_end)
         for op in replanned
@@ -389,89 +458,90 @@ def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together fo
     }
     run = ScheduleRun(
         trigger=trigger, origin_at=origin, minutes_per_unit=MINUTES_PER_UNIT, time_limit=time_limit,
-        objective_name=objective, status="empty", seconds=0.0, orders=len(orders), full=full,
-        operations=sum(len(tasks[i]) for i in jobs_idx), resources=len(published), frozen=kept, changed=0,
+        objective_name=objective, status="empty", seconds=0.0, orders=len(m.orders), full=full,
+        operations=sum(len(c.tasks) for c in chains), resources=len(m.published), frozen=kept, changed=0,
         unplanned=unplannable, stats={},
     )  # fmt: skip
     s.add(run)
     s.flush()
     new: dict[int, Placement] = {}
-    costs: dict[int, tuple[Decimal, int]] = {}
     phases = {"read": round(time.perf_counter() - t_read, 3)}
-    if jobs_idx and published:
+    if chains and m.published:
         t_solve = time.perf_counter()
-        result, placed = _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, time_limit,
-                                objective, workers)  # fmt: skip
-        phases["solve"] = round(time.perf_counter() - t_solve, 3)
+        out = None if full else _reschedule(m, chains, fixed_busy, origin, deadline, objective, workers)
+        if out is None:  # a full re-plan, or no planned chain left to keep its place
+            run.full = True
+            result, placed, extra = _solve(m, chains, fixed_busy, origin, deadline, objective, workers)
+        else:
+            result, placed, extra = out
+            run.frozen += extra["summary"]["frozen"]
+            run.operations -= extra["summary"]["frozen"]
+        phases["engine"] = round(time.perf_counter() - t_solve, 3)
         run.status = result.status.value
-        run.objective, run.lower_bound, run.gap = result.objective, result.lower_bound, result.gap
+        run.objective, run.lower_bound = result.objective, result.lower_bound
+        run.gap = getattr(result, "gap", None)
+        if run.gap is None and result.objective and result.lower_bound is not None:
+            run.gap = max(0.0, (result.objective - result.lower_bound) / result.objective)
         run.seconds = round(result.seconds, 3)
-        run.stats = json.loads(json.dumps(result.stats, default=str))
-        for op_id, (rid, start, minutes) in placed.items():
-            new[op_id] = Placement(rid, start, start + dt.timedelta(minutes=minutes))
-            costs[op_id] = (machine_cost(minutes, res_by_id[rid].hourly_rate), minutes)
+        run.stats = json.loads(json.dumps({**result.stats, **extra}, default=str))
+        new = placed
         if not placed:
             run.unplanned += run.operations
-    elif jobs_idx:
+    elif chains:
         run.status = "no_resources"
         run.unplanned += run.operations
 
-    # -- write the plan: bookings into the factories, the plan into the buyers' operations (bulk
-    # statements with explicit tenants: this runs in the platform view)
     t_write = time.perf_counter()
-    replanned_ids = [op.id for op in replanned]
-    if replanned_ids:
-        s.execute(delete(Booking).where(Booking.operation_id.in_(replanned_ids)))
-    task_of = {t.op.id: t for job in tasks for t in job}
-    status_of = {op.id: op.status for op in ops}
-    op_rows, booking_rows = [], []
+    run.changed = _write(s, m, run, replanned, old, new)
+    run.stats = {**run.stats, "phases": {**phases, "write": round(time.perf_counter() - t_write, 3)}}
+    s.flush()
+    return run
+
+
+def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation], old, new) -> int:  # noqa: ANN001
+    """Store what changed, in bulk statements with explicit tenants (this runs in the platform
+    view): the bookings into the factories, the plan into the buyers' operations, the diff once per
+    tenant that may see each line; operations whose place did not change are not written. Returns
+    the number of changed operations."""
+    order_by_id = {o.id: o for o in m.orders}
+    status_of = {op.id: op.status for op in m.ops}
+    todo = []
     for op in replanned:
         p = new.get(op.id)
-        if p is None:
-            status_of[op.id] = OperationStatus.pending
-            op_rows.append(
-                dict(
-                    id=op.id,
-                    status=OperationStatus.pending,
-                    resource_id=None,
-                    resource_label=None,
-                    factory_label=None,
-                    planned_start=None,
-                    planned_end=None,
-                    cost=None,
-                    started_at=None,
-                )
-            )
+        want = OperationStatus.planned if p is not None else OperationStatus.pending
+        if p is not None and old.get(op.id) == p and op.status == want and op.id in m.bookings:
+            continue  # unchanged: its rows stay as they are
+        if p is None and op.status == want and op.id not in m.bookings:
             continue
-        res = res_by_id[p.resource]
-        t = task_of[op.id]
-        cost = costs[op.id][0]
-        status_of[op.id] = OperationStatus.planned
-        op_rows.append(
-            dict(
-                id=op.id,
-                status=OperationStatus.planned,
-                resource_id=res.id,
-                resource_label=_label(res),
-                factory_label=factories.get(res.tenant_id, ""),
-                planned_start=p.start,
-                planned_end=p.end,
-                cost=cost,
-                started_at=None,
-            )
-        )
+        todo.append(op)
+        status_of[op.id] = want
+    op_rows, booking_rows = [], []
+    for op in todo:
+        p = new.get(op.id)
+        if p is None:
+            op_rows.append(dict(v_id=op.id, v_status=OperationStatus.pending, v_resource_id=None,
+                                v_resource_label=None, v_factory_label=None, v_planned_start=None, v_planned_end=None,
+                                v_cost=None, v_started_at=None))  # fmt: skip
+            continue
+        res = m.res_by_id[p.resource]
+        order, part = order_by_id[op.order_id], m.parts[op.part_id]
+        minutes = (p.end - p.start).total_seconds() / 60
+        cost = machine_cost(minutes, res.hourly_rate)
+        op_rows.append(dict(v_id=op.id, v_status=OperationStatus.planned, v_resource_id=res.id,
+                            v_resource_label=_label(res), v_factory_label=m.factories.get(res.tenant_id, ""),
+                            v_planned_start=p.start, v_planned_end=p.end, v_cost=cost, v_started_at=None))  # fmt: skip
         booking_rows.append(
             dict(
                 tenant_id=res.tenant_id,
                 resource_id=res.id,
                 operation_id=op.id,
-                order_id=t.order.id,
+                order_id=order.id,
                 run_id=run.id,
-                buyer_label=factories.get(t.order.tenant_id, ""),
-                order_number=t.order.number,
-                order_due_at=t.order.due_at,
-                part_name=t.part.name,
-                operation_label=f"{t.part.name} #{op.position} {op.capability}",
+                buyer_label=m.factories.get(order.tenant_id, ""),
+                order_number=order.number,
+                order_due_at=order.due_at,
+                part_name=part.name,
+                operation_label=f"{part.name} #{op.position} {op.capability}",
                 capability=op.capability,
                 start_at=p.start,
                 end_at=p.end,
@@ -481,20 +551,18 @@ def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together fo
                 finished_at=None,
             )
         )
-    # -- the diff, once per tenant that may see each line
     changes = diff_plans(old, new)
-    run.changed = len(changes)
     op_by_id = {op.id: op for op in replanned}
     change_rows = []
     for ch in changes:
         op = op_by_id[ch.operation]
         order = order_by_id[op.order_id]
-        part = parts[op.part_id]
+        part = m.parts[op.part_id]
         label = f"{part.name} #{op.position} {op.capability}"
         viewers = {order.tenant_id}
         for p in (ch.old, ch.new):
-            if p is not None and p.resource in all_res:
-                viewers.add(all_res[p.resource].tenant_id)
+            if p is not None and p.resource in m.all_res:
+                viewers.add(m.all_res[p.resource].tenant_id)
         for viewer in sorted(viewers):
             change_rows.append(
                 dict(
@@ -504,97 +572,221 @@ def _run(  # noqa: PLR0912, PLR0915 - one pass over the market, kept together fo
                     order_number=order.number,
                     operation_label=label,
                     kind=ChangeKind(ch.kind),
-                    old_resource=_seen_by(viewer, order.tenant_id, ch.old, all_res, factories),
+                    old_resource=_seen_by(viewer, order.tenant_id, ch.old, m.all_res, m.factories),
                     old_start=ch.old.start if ch.old else None,
                     old_end=ch.old.end if ch.old else None,
-                    new_resource=_seen_by(viewer, order.tenant_id, ch.new, all_res, factories),
+                    new_resource=_seen_by(viewer, order.tenant_id, ch.new, m.all_res, m.factories),
                     new_start=ch.new.start if ch.new else None,
                     new_end=ch.new.end if ch.new else None,
                 )
             )
     # -- order status: accepted orders whose work is all placed are scheduled
-    for order in orders:
-        if order.status == OrderStatus.accepted:
-            mine = [status_of[op.id] for op in ops if op.order_id == order.id]
-            if mine and all(st != OperationStatus.pending for st in mine):
-                order.status = OrderStatus.scheduled
+    ops_of: dict[int, list[OperationStatus]] = defaultdict(list)
+    for op in m.ops:
+        ops_of[op.order_id].append(status_of[op.id])
+    scheduled = [
+        o.id
+        for o in m.orders
+        if o.status == OrderStatus.accepted
+        and ops_of[o.id]
+        and all(st != OperationStatus.pending for st in ops_of[o.id])
+    ]
+    # plain Core statements on the session's connection (explicit tenants, platform scope): the
+    # ORM's bulk statements spent most of the write phase converting rows and syncing the session
     s.flush()
+    conn = s.connection()
+    op_t, bk_t, order_t = Operation.__table__, Booking.__table__, Order.__table__
+    if todo:
+        conn.execute(delete(bk_t).where(bk_t.c.operation_id.in_([op.id for op in todo])))
     if op_rows:
-        s.execute(update(Operation), op_rows)
+        values = {k[2:]: bindparam(k) for k in op_rows[0] if k != "v_id"}
+        conn.execute(update(op_t).where(op_t.c.id == bindparam("v_id")).values(values), op_rows)
     if booking_rows:
-        s.execute(insert(Booking), booking_rows)
+        conn.execute(insert(bk_t), booking_rows)
     if change_rows:
-        s.execute(insert(ScheduleChange), change_rows)
-    run.stats = {**run.stats, "phases": {**phases, "write": round(time.perf_counter() - t_write, 3)}}
-    s.flush()
-    return run
+        conn.execute(insert(ScheduleChange.__table__), change_rows)
+    if scheduled:
+        conn.execute(update(order_t).where(order_t.c.id.in_(scheduled)).values(status=OrderStatus.scheduled))
+    return len(changes)
 
 
-def _solve(tasks, releases, jobs_idx, published, blocks, fixed_busy, origin, time_limit, objective, workers):  # noqa: ANN001, ANN202
-    """Build the engine's problem, solve it, map the result back: ``{operation id: (resource id,
-    start, minutes)}``."""
-    latest_due = max(tasks[i][0].order.due_at for i in jobs_idx)
-    cal_end = max(origin + dt.timedelta(days=CALENDAR_DAYS), latest_due + dt.timedelta(days=14))
+def _grid(t: dt.datetime) -> dt.datetime:
+    """``t`` down to the quarter hour (the time unit's grid every run's origin lies on)."""
+    t = t.replace(second=0, microsecond=0)
+    return t - dt.timedelta(minutes=t.minute % MINUTES_PER_UNIT)
+
+
+def _calendars(m: _Market, blocks, fixed_busy, base: dt.datetime, cal_end: dt.datetime):  # noqa: ANN001, ANN202
+    """Each published resource's unavailable time in units from ``base`` (calendar, blocks, kept
+    work), its engine index, its site; the transport matrix between sites."""
     sites: dict[tuple[float, float], int] = {}
-    machines = []
-    index = {}
-    for p in published:
+    busy, index, site_of = [], {}, []
+    for p in m.published:
         r = p.row
         site = sites.setdefault((round(r.latitude, 3), round(r.longitude, 3)), len(sites))
         windows = subtract(
-            available_windows(r.calendar or {}, origin, cal_end), blocks.get(r.id, []) + fixed_busy.get(r.id, [])
+            available_windows(r.calendar or {}, base, cal_end), blocks.get(r.id, []) + fixed_busy.get(r.id, [])
         )
         off = []
-        cursor = origin
+        cursor = base
         for a, b in windows:
             if cursor < a:
                 off.append((cursor, a))
             cursor = b
         if cursor < cal_end:
             off.append((cursor, cal_end))
-        busy = []
+        units = []
         for a, b in merge(off):
-            ua, ub = max(0, _units(origin, a, up=False)), _units(origin, b, up=True)
+            ua, ub = max(0, _units(base, a, up=False)), _units(base, b, up=True)
             if ua < ub:
-                busy.append((ua, ub))
-        index[r.id] = len(machines)
-        machines.append(Machine(name=r.code, site=site, cost_per_hour=float(r.hourly_rate), unavailable=tuple(busy)))
+                units.append((ua, ub))
+        index[r.id] = len(busy)
+        busy.append(units)
+        site_of.append(site)
     coords = list(sites)
-    transport = tuple(
-        tuple(_ceil_units(TRANSPORT.minutes(haversine_km(*a, *b))) if a != b else 0 for b in coords) for a in coords
+    hops = [[0] * len(coords) for _ in coords]
+    for i, a in enumerate(coords):
+        for j in range(i + 1, len(coords)):
+            hops[i][j] = hops[j][i] = _ceil_units(TRANSPORT.minutes(haversine_km(*a, *coords[j])))
+    return busy, index, site_of, tuple(map(tuple, hops)) if len(coords) > 1 else ()
+
+
+def _machines(m: _Market, busy, site_of) -> tuple[Machine, ...]:  # noqa: ANN001
+    return tuple(
+        Machine(name=p.row.code, site=site, cost_per_hour=float(p.row.hourly_rate), unavailable=tuple(off))
+        for p, off, site in zip(m.published, busy, site_of, strict=True)
     )
-    jobs = []
-    for i in jobs_idx:
-        job = tasks[i]
-        order = job[0].order
-        weight = float(order.weight) * (10.0 if order.urgent else 1.0)
-        jobs.append(
-            Job(
-                tuple(
-                    EngineOperation(
-                        tuple(Mode(index[o.resource], _ceil_units(m)) for o, m in t.modes), name=str(t.op.id)
-                    )
-                    for t in job
-                ),
-                release=max(0, _units(origin, releases[i], up=True)),
-                due=max(0, _units(origin, order.due_at, up=False)),
-                weight=weight,
-                name=f"{order.number}/{job[0].part.name}",
-            )
-        )
-    problem = Problem(tuple(jobs), tuple(machines), transport if len(coords) > 1 else (), float(MINUTES_PER_UNIT))
+
+
+def _job(chain: _Chain, index: dict[int, int], base: dt.datetime, release: int) -> Job:
+    order = chain.tasks[0].order
+    return Job(
+        tuple(
+            EngineOperation(tuple(Mode(index[o.resource], _ceil_units(mm)) for o, mm in t.modes), name=str(t.op.id))
+            for t in chain.tasks
+        ),
+        release=release,
+        due=max(0, _units(base, order.due_at, up=False)),
+        weight=float(order.weight) * (10.0 if order.urgent else 1.0),
+        name=f"{order.number}/{chain.tasks[0].part.name}",
+    )
+
+
+def _cal_end(origin: dt.datetime, chains: list[_Chain]) -> dt.datetime:
+    latest_due = max(c.tasks[0].order.due_at for c in chains)
+    return max(origin + dt.timedelta(days=CALENDAR_DAYS), latest_due + dt.timedelta(days=14))
+
+
+def _placements(ops, jobs: list[_Chain], index: dict[int, int], base: dt.datetime) -> dict[int, Placement]:  # noqa: ANN001
+    back = {v: k for k, v in index.items()}
+    out = {}
+    for so in ops:
+        t = jobs[so.job].tasks[so.index]
+        rid = back[so.machine]
+        minutes = next(mm for o, mm in t.modes if o.resource == rid)
+        start = _at(base, so.start)
+        out[t.op.id] = Placement(rid, start, start + dt.timedelta(minutes=minutes))
+    return out
+
+
+def _solve(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202
+    """A full re-plan: :func:`.scheduling.solve` over the chains (kept work as busy time)."""
+    busy, index, site_of, transport = _calendars(m, m.blocks, fixed_busy, origin, _cal_end(origin, chains))
+    jobs = [_job(c, index, origin, max(0, _units(origin, c.ready, up=True))) for c in chains]
+    problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
+    budget = _engine_budget(deadline, problem.n_operations)
     opts = SolveOptions(
-        objective=objective, mix=MIX if objective == "mix" else None, time_limit=time_limit, workers=workers, seed=0
+        objective=objective, mix=MIX if objective == "mix" else None, time_limit=budget, workers=workers, seed=0
     )
     result = solve(problem, opts)
-    back = {v: k for k, v in index.items()}
-    placed = {}
-    for so in result.operations:
-        t = tasks[jobs_idx[so.job]][so.index]
-        rid = back[so.machine]
-        minutes = next(m for o, m in t.modes if o.resource == rid)
-        placed[t.op.id] = (rid, _at(origin, so.start), minutes)
-    return result, placed
+    return result, _placements(result.operations, chains, index, origin), {"engine": "solve", "engine_limit": budget}
+
+
+def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202, PLR0914
+    """None when no planned chain can keep its place (then the caller re-plans in full); else a
+    re-plan with the least disruption: :func:`.reschedule.reschedule` over the chains, the
+    planned ones with their current places as the schedule being executed. Unavailable time that
+    now overlaps planned work (a new block, a started operation running late) becomes a
+    :class:`~.reschedule.Breakdown` of its resource; new and pending chains (and a planned chain
+    that no longer fits its release) are :class:`~.reschedule.UrgentOrder` jobs (no penalty)."""
+    placed_chains: list[tuple[_Chain, list[Booking]]] = []
+    new_chains: list[_Chain] = []
+    for c in chains:
+        bs = []
+        for t in c.tasks:
+            b = m.bookings.get(t.op.id)
+            minutes = None if b is None else dict((o.resource, mm) for o, mm in t.modes).get(b.resource_id)
+            if (
+                t.op.status != OperationStatus.planned
+                or minutes is None
+                or b.end_at != b.start_at + dt.timedelta(minutes=minutes)
+            ):
+                break
+            bs.append(b)
+        if len(bs) == len(c.tasks):
+            placed_chains.append((c, bs))
+        else:
+            new_chains.append(c)
+    starts = [bs[0].start_at for _, bs in placed_chains]
+    base = _grid(min([origin, *starts]))
+    now = _units(base, origin, up=False)
+    cal_end = max(_cal_end(origin, chains), *(bs[-1].end_at + dt.timedelta(days=1) for _, bs in placed_chains))
+    busy, index, site_of, transport = _calendars(m, m.blocks, fixed_busy, base, cal_end)
+    # the planned chains' current places, in units; off time they overlap is an event
+    old_of: list[list[tuple[int, int, int]]] = []
+    for _c, bs in placed_chains:
+        old_of.append([(index[b.resource_id], _units(base, b.start_at, up=False), _units(base, b.end_at, up=True))
+                       for b in bs])  # fmt: skip
+    events_at: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    keep = []
+    for (c, _bs), places in zip(placed_chains, old_of, strict=True):
+        ok = places[0][1] >= _units(base, c.ready, up=True)
+        conflicts = []
+        for mi, a, b in places:
+            for x, y in busy[mi]:
+                if x < b and a < y:
+                    conflicts.append((mi, x, y))
+                    ok = ok and y > now  # off time over before now cannot be an event: re-plan the chain
+        keep.append(ok)
+        if ok:
+            for mi, x, y in conflicts:
+                events_at[mi].add((x, y))
+    jobs_chains, jobs, schedule = [], [], []
+    for (c, _bs), places, ok in zip(placed_chains, old_of, keep, strict=True):
+        if not ok:
+            new_chains.append(c)
+            continue
+        j = len(jobs)
+        jobs.append(_job(c, index, base, max(0, _units(base, c.ready, up=True))))
+        jobs_chains.append(c)
+        for k, (mi, a, _b) in enumerate(places):
+            duration = next(md.duration for md in jobs[j].operations[k].modes if md.machine == mi)
+            schedule.append(ScheduledOperation(j, k, mi, a, a + duration))
+    if not jobs:
+        return None
+    events: list = []
+    for mi in sorted(events_at):
+        busy[mi] = [iv for iv in busy[mi] if iv not in events_at[mi]]
+        events += [Breakdown(mi, x, y) for x, y in sorted(events_at[mi])]
+    for c in new_chains:
+        events.append(UrgentOrder(_job(c, index, base, max(now, _units(base, c.ready, up=True)))))
+    jobs_chains += new_chains
+    problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
+    # a reschedule writes only what moves: the hit work, the new work and some around it
+    budget = _engine_budget(deadline, (problem.n_operations + sum(len(c.tasks) for c in new_chains)) // 5)
+    opts = RescheduleOptions(
+        objective=objective, mix=MIX if objective == "mix" else None, frozen=FROZEN_MINUTES // MINUTES_PER_UNIT,
+        shift_weight=SHIFT_WEIGHT, move_weight=MOVE_WEIGHT, time_limit=budget, workers=workers, seed=0,
+    )  # fmt: skip
+    result = reschedule(problem, schedule, now, events, opts)
+    extra = {
+        "engine": "reschedule",
+        "engine_limit": budget,
+        "events": {"breakdowns": sum(isinstance(e, Breakdown) for e in events), "new_jobs": len(new_chains)},
+        "summary": result.summary,
+        "penalty": result.penalty,
+    }
+    return result, _placements(result.operations, jobs_chains, index, base), extra
 
 
 # ------------------------------------------------------------------------------ progress

@@ -305,7 +305,7 @@ class ScheduleRun(Base):
     minutes_per_unit: Mapped[int]
     time_limit: Mapped[float] = mapped_column(Float)
     objective_name: Mapped[str] = mapped_column(String(32))
-    full: Mapped[bool] = mapped_column(default=True)  # False: a repair around the kept plan
+    full: Mapped[bool] = mapped_column(default=True)  # False: the engine's reschedule (least disruption)
     status: Mapped[str] = mapped_column(String(32))
     objective: Mapped[float | None] = mapped_column(Float)
     lower_bound: Mapped[float | None] = mapped_column(Float)

@@ -32,6 +32,7 @@ optimal), otherwise by large-neighbourhood search over sub-models around the dis
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
@@ -72,6 +73,7 @@ class UrgentOrder:
 
 
 Event = Breakdown | UrgentOrder
+Events = Event | Sequence[Event]  # several at once: the marketplace re-plans all it finds in one run
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,18 @@ class RescheduleResult:
     stats: dict = field(default_factory=dict)
 
 
-def apply_event(problem: Problem, event: Event, now: int) -> Problem:
+def _events(event: Events) -> tuple[Event, ...]:
+    return tuple(event) if isinstance(event, Sequence) and not isinstance(event, str) else (event,)
+
+
+def apply_event(problem: Problem, event: Events, now: int) -> Problem:
     """The problem with ``event`` in it: the breakdown (from ``now`` on) in the machine's calendar, or
-    the urgent order's job appended (released at ``now`` at the earliest)."""
+    the urgent order's job appended (released at ``now`` at the earliest); several events in turn
+    (urgent orders' jobs appended in their order)."""
+    if isinstance(event, Sequence) and not isinstance(event, str):
+        for e in event:
+            problem = apply_event(problem, e, now)
+        return problem
     if isinstance(event, Breakdown):
         if not 0 <= event.machine < len(problem.machines):
             raise ProblemInvalid(f"breakdown of machine {event.machine}, which does not exist")
@@ -147,11 +158,12 @@ def reschedule(
     problem: Problem,
     schedule: list[ScheduledOperation] | tuple[ScheduledOperation, ...],
     now: int,
-    event: Event,
+    event: Events,
     options: RescheduleOptions | None = None,
 ) -> RescheduleResult:
-    """Re-plan ``schedule`` of ``problem`` at time ``now`` after ``event`` (see the module notes);
-    raises :class:`~.problem.ProblemInvalid` on unsound input."""
+    """Re-plan ``schedule`` of ``problem`` at time ``now`` after ``event`` (see the module notes), or
+    after several events at once (breakdowns of several machines, several urgent jobs); raises
+    :class:`~.problem.ProblemInvalid` on unsound input."""
     opts = options or RescheduleOptions()
     wall0 = time.perf_counter()
     validate(problem)
@@ -277,12 +289,14 @@ def _complete(problem: Problem, schedule) -> dict[Key, ScheduledOperation]:
     return out
 
 
-def _hit(old: dict[Key, ScheduledOperation], now: int, event: Event) -> set[Key]:
-    """Operations on the broken machine, unfinished at ``now``, that overlap the breakdown."""
-    if not isinstance(event, Breakdown):
-        return set()
-    a, b = max(event.start, now), event.end
-    return {k for k, s in old.items() if s.machine == event.machine and s.end > now and s.start < b and a < s.end}
+def _hit(old: dict[Key, ScheduledOperation], now: int, event: Events) -> set[Key]:
+    """Operations on a broken machine, unfinished at ``now``, that overlap its breakdown."""
+    out: set[Key] = set()
+    for e in _events(event):
+        if isinstance(e, Breakdown):
+            a, b = max(e.start, now), e.end
+            out |= {k for k, s in old.items() if s.machine == e.machine and s.end > now and s.start < b and a < s.end}
+    return out
 
 
 def _frozen(problem: Problem, old: dict[Key, ScheduledOperation], now: int, horizon: int, hit: set[Key]) -> set[Key]:

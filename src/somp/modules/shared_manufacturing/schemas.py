@@ -319,9 +319,11 @@ class PayoutRead(ReadModel):
 
 
 class RunRequest(InputModel):
-    time_limit: float = Field(5.0, gt=0, le=120, description="seconds the engine may use")
+    time_limit: float = Field(5.0, gt=0, le=120, description="seconds the run may use (reading, engine, writing)")
     objective: Literal["mix", "weighted_tardiness", "makespan", "cost"] = "mix"
-    full: bool = Field(True, description="re-plan all work not started (false: plan only new, pending and hit work)")
+    full: bool = Field(
+        True, description="re-plan all work not started (false: the engine's reschedule, least disruption)"
+    )
 
 
 class RunRead(ReadModel):
