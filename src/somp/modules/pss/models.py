@@ -141,3 +141,6 @@ class BilledPeriod(TenantOwned, Base):
     run_id: Mapped[int]
     invoice_id: Mapped[int | None]
     credit_note_id: Mapped[int | None]
+
+
+from somp.modules.pss import design_models as design_models  # noqa: E402  (design and delivery tables, 2.1.2 / 2.1.5)
