@@ -85,3 +85,8 @@ def sell_vs_serve(data: SellVsServeIn, c: Read):
     """Lifecycle cost and NPV of selling vs serving, for both parties; inputs left out are measured
     from the product and its work orders."""
     return service.sell_vs_serve(c.session, data)
+
+
+from somp.modules.pss import api_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
+
+router.include_router(api_design.router)
