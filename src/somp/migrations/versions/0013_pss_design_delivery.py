@@ -214,7 +214,6 @@ def upgrade() -> None:
                 "started",
                 "completed",
                 "failed",
-                "replanned",
                 "cancelled",
                 name="pss_delivery_event_kind",
                 native_enum=False,

@@ -14,7 +14,7 @@ from somp.core.modules import ModuleManifest, NavItem
 
 MANIFEST = ModuleManifest(
     name="pss",
-    framework=("2.1.1", "2.1.2"),
+    framework=("2.1.1", "2.1.2", "2.1.5"),
     label="nav.pss",
     depends=("catalog", "customers", "assets", "contracts", "workorders", "invoicing"),
     models="somp.modules.pss.models",
@@ -25,5 +25,8 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
+        NavItem("pss.nav.blueprints", "/pss/blueprints", "2", "pss:read"),
+        NavItem("pss.nav.delivery", "/pss/delivery", "2", "pss:read"),
+        NavItem("pss.nav.delivery_kpis", "/pss/delivery-kpis", "2", "pss:read"),
     ),
 )

@@ -175,6 +175,10 @@ def export_blueprint(session: Session, offering_id: int, number: int | None = No
     return yaml.safe_dump(row.document, allow_unicode=True, sort_keys=False, width=120)
 
 
+def engine_svg(row: BlueprintVersion, lang: str) -> str:
+    return bpe.render_svg(engine_blueprint(row), lang)
+
+
 def render_blueprint(session: Session, offering_id: int, number: int | None, lang: str) -> str:
     return bpe.render_svg(engine_blueprint(get_blueprint_version(session, offering_id, number)), lang)
 

@@ -125,7 +125,6 @@ class DeliveryEventKind(enum.StrEnum):
     started = "started"
     completed = "completed"
     failed = "failed"  # a commissioning attempt that did not pass
-    replanned = "replanned"
     cancelled = "cancelled"
 
 

@@ -236,3 +236,8 @@ router.add_api_route("/pss/billing/{run_id}", run_detail, methods=["GET"], respo
                      name="web_pss_billing_run")  # fmt: skip
 router.add_api_route("/pss/sell-vs-serve", sell_vs_serve, methods=["GET"], response_class=HTMLResponse,
                      name="web_pss_sell_vs_serve")  # fmt: skip
+
+
+from somp.modules.pss import web_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
+
+router.include_router(web_design.router)
