@@ -92,8 +92,18 @@ def test_components_and_the_interface_matrix(client_as, shop):
     curl, iurl = f"{API}/products/{p.id}/components", f"{API}/offerings/{o.id}/interfaces"
     comps = [{"code": "airend", "name": "主机", "name_en": "Airend"}, {"code": "motor", "name": "电机"},
              {"code": "controller", "name": "控制器"}, {"code": "dryer", "name": "干燥机"}]  # fmt: skip
-    errs = problem(api.put(curl, json={"components": [*comps, {"code": "motor", "name": "x"},
-                                                        {"code": "fan", "name": "风扇", "part_number": "NOPE"}]}))
+    errs = problem(
+        api.put(
+            curl,
+            json={
+                "components": [
+                    *comps,
+                    {"code": "motor", "name": "x"},
+                    {"code": "fan", "name": "风扇", "part_number": "NOPE"},
+                ]
+            },
+        )
+    )
     assert {e["code"] for e in errs["errors"]} == {"duplicate", "not_found"}  # fmt: skip
     assert api.get(curl).json() == []  # refused whole
     r = api.put(curl, json={"components": comps})
@@ -114,7 +124,11 @@ def test_components_and_the_interface_matrix(client_as, shop):
     # a component still used by an interface cannot be removed; an unused one can
     errs = problem(api.put(curl, json={"components": comps[1:]}))["errors"]
     assert errs[0]["code"] == "in_use" and "airend" in errs[0]["message"]
-    assert [c["code"] for c in api.put(curl, json={"components": comps[:3]}).json()] == ["airend", "motor", "controller"]
+    assert [c["code"] for c in api.put(curl, json={"components": comps[:3]}).json()] == [
+        "airend",
+        "motor",
+        "controller",
+    ]
 
 
 def plan(start: dt.date) -> list[dict]:
@@ -161,10 +175,18 @@ def test_a_delivery_project_runs_its_stages_in_order_and_acceptance_records_part
     # out of order, before the previous stage is done, too early, failing a stage other than commissioning
     r = api.post(f"{API}/delivery-projects/{pid}/progress", json={"event": "start", "stage": "ship", "on": str(start)})
     assert "starts after plan is done" in str(problem(r, 409))
-    assert problem(api.post(f"{API}/delivery-projects/{pid}/progress",
-                            json={"event": "start", "stage": "plan", "on": "2026-09-01"}))  # before the order
-    assert "only a commissioning" in str(problem(api.post(f"{API}/delivery-projects/{pid}/progress",
-                                                          json={"event": "fail", "stage": "ship", "on": str(start)})))
+    assert problem(
+        api.post(
+            f"{API}/delivery-projects/{pid}/progress", json={"event": "start", "stage": "plan", "on": "2026-09-01"}
+        )
+    )  # before the order
+    assert "only a commissioning" in str(
+        problem(
+            api.post(
+                f"{API}/delivery-projects/{pid}/progress", json={"event": "fail", "stage": "ship", "on": str(start)}
+            )
+        )
+    )
     done = run_through(api, pid, start, fails=1)
     assert done["status"] == "accepted" and done["accepted_on"] == "2026-10-11"
     assert done["commission_attempts"] == 2 and done["first_time_right"] is False

@@ -63,7 +63,9 @@ def add_blueprint_version(offering_id: int, data: BlueprintVersionCreate, c: Wri
 
 @router.get("/pss/offerings/{offering_id}/blueprint/export")
 def export_blueprint(offering_id: int, c: Read, version: Version = None):
-    return Response(design.export_blueprint(c.session, offering_id, version), media_type="application/yaml; charset=utf-8")
+    return Response(
+        design.export_blueprint(c.session, offering_id, version), media_type="application/yaml; charset=utf-8"
+    )
 
 
 @router.get("/pss/offerings/{offering_id}/blueprint/svg")

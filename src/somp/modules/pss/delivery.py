@@ -99,8 +99,24 @@ def events_of(session: Session, project_id: int) -> list[DeliveryEvent]:
 
 def detail(session: Session, project_id: int) -> dict:
     p = get_project(session, project_id)
-    cols = ("id", "created_at", "updated_at", "version", "number", "contract_id", "customer_id", "title", "status",
-            "ordered_on", "due_on", "commission_attempts", "commissioned_on", "first_time_right", "accepted_on", "note")
+    cols = (
+        "id",
+        "created_at",
+        "updated_at",
+        "version",
+        "number",
+        "contract_id",
+        "customer_id",
+        "title",
+        "status",
+        "ordered_on",
+        "due_on",
+        "commission_attempts",
+        "commissioned_on",
+        "first_time_right",
+        "accepted_on",
+        "note",
+    )
     return {k: getattr(p, k) for k in cols} | {
         "stages": stages_of(session, p.id), "events": events_of(session, p.id)
     }  # fmt: skip

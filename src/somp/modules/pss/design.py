@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from somp.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from somp.core.service import get_or_404
-from somp.modules.catalog.models import Offering, OfferingServiceItem, Product
+from somp.modules.catalog.models import Offering, Product
 from somp.modules.pss import blueprint as bpe
 from somp.modules.pss.design_models import BlueprintVersion, ProductComponent, ServiceInterface
 from somp.modules.pss.design_schemas import BlueprintVersionCreate, ComponentsIn, InterfacesIn
@@ -87,7 +87,10 @@ def content_hash(doc: dict[str, Any]) -> str:
 
 
 def current_number(session: Session, offering_id: int) -> int:
-    return session.scalar(select(func.max(BlueprintVersion.number)).where(BlueprintVersion.offering_id == offering_id)) or 0
+    return (
+        session.scalar(select(func.max(BlueprintVersion.number)).where(BlueprintVersion.offering_id == offering_id))
+        or 0
+    )
 
 
 def add_blueprint_version(
@@ -206,7 +209,9 @@ def set_components(session: Session, product_id: int, data: ComponentsIn) -> lis
     seen: dict[str, int] = {}
     for n, c in enumerate(data.components):
         if c.code in seen:
-            errors.append(FieldError(f"components.{n}.code", f"{c.code!r} is also component {seen[c.code]}", "duplicate"))
+            errors.append(
+                FieldError(f"components.{n}.code", f"{c.code!r} is also component {seen[c.code]}", "duplicate")
+            )
         seen.setdefault(c.code, n)
     parts = {b.part_number for b in product.bom}
     for n, c in enumerate(data.components):
