@@ -263,3 +263,55 @@ def test_pages_show_the_blueprint_matrix_projects_and_kpis_in_both_languages(app
     assert r.status_code == 200 and "compressor" in r.text.lower()
     assert web.get("/pss/blueprints").status_code == 200
     assert not MISSING, MISSING
+
+
+def test_cli_imports_exports_and_draws_a_blueprint_and_prints_delivery_kpis(tmp_path):
+    from typer.testing import CliRunner
+
+    from somp.cli import app
+    from somp.core import migrate
+    from somp.core.database import Database, build_engine
+    from somp.modules.pss import delivery
+    from somp.modules.pss.design_schemas import DeliveryProgress, DeliveryProjectCreate
+
+    url = f"sqlite:///{tmp_path / 'somp.db'}"
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    db = Database(url, engine=engine)
+    t = make_tenant(db)
+    p = make_product(db, t)
+    o = make_offering(db, t, p.id)
+    k = make_contract(db, t, make_customer(db, t).id, o.id, [])
+    with db.session(Scope.tenant(t.id)) as s:
+        dp = delivery.create_project(s, DeliveryProjectCreate(contract_id=k.id, stages=plan(D(2026, 10, 1))), None)
+        day = D(2026, 10, 1)
+        for stage in ("plan", "ship", "install", "commission", "acceptance"):
+            delivery.progress(s, dp.id, DeliveryProgress(event="start", stage=stage, on=day), None)
+            day += dt.timedelta(days=3)
+            delivery.progress(s, dp.id, DeliveryProgress(event="complete", stage=stage, on=day), None)
+        s.commit()
+    db.dispose()
+    src = tmp_path / "bp.yaml"
+    src.write_text(yaml.safe_dump(compressor_service(), allow_unicode=True), encoding="utf-8")
+    base = ["--offering", o.code, "--tenant", str(t.id), "--database-url", url]
+    run = CliRunner().invoke(app, ["pss", "blueprint", "import", str(src), *base], env={"COLUMNS": "160"})
+    assert run.exit_code == 0, run.output
+    assert "version 1" in run.output and "B1" in run.output  # the fail point without recovery
+    again = CliRunner().invoke(app, ["pss", "blueprint", "import", str(src), *base])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    out = CliRunner().invoke(app, ["pss", "blueprint", "export", *base])
+    assert out.exit_code == 0 and yaml.safe_load(out.output)["name_en"] == "Compressor predictive maintenance"
+    svg = tmp_path / "bp.svg"
+    drawn = CliRunner().invoke(app, ["pss", "blueprint", "svg", "--out", str(svg), "--lang", "en", *base])
+    assert drawn.exit_code == 0 and "Line of visibility" in svg.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsteps: [{code: A, lane: kitchen, column: 1, label: a}]\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["pss", "blueprint", "import", str(bad), *base])
+    assert refused.exit_code == 1 and "unknown lane" in refused.output
+    kpis = CliRunner().invoke(
+        app,
+        ["pss", "delivery-kpis", "--period", "2026-10", "--tenant", str(t.id), "--database-url", url],
+        env={"COLUMNS": "200"},
+    )
+    # accepted 10-16, due 10-15: late; lead time from the plan's start (no signing date): 15 days
+    assert kpis.exit_code == 0 and "0.0%" in kpis.output and "100.0%" in kpis.output and "15" in kpis.output

@@ -78,3 +78,9 @@ def bill(
     console.print(table)
     for reason, n in run.skip_reasons.items():
         console.print(f"  skipped, {reason}: {n:,}")
+
+
+from somp.modules.pss import cli_design  # noqa: E402  (blueprints and delivery KPIs: 2.1.2 / 2.1.5)
+
+app.add_typer(cli_design.blueprint_app, name="blueprint")
+app.command("delivery-kpis")(cli_design.delivery_kpis)
