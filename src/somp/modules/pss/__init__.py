@@ -22,6 +22,7 @@ MANIFEST = ModuleManifest(
     web="somp.modules.pss.web:router",
     cli="somp.modules.pss.cli:app",
     cli_name="pss",
+    demo="somp.modules.pss.demo_design:load",
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
