@@ -54,15 +54,17 @@ def design_server(tmp_path_factory):
     o = make_offering(db, t, p.id, service_items=[{"kind": "predictive_maintenance", "name": "预测性维护"}])
     k = make_contract(db, t, make_customer(db, t).id, o.id, [])
     with db.session(Scope.tenant(t.id)) as s:
-        design.set_components(s, p.id, ComponentsIn(components=[
-            {"code": c, "name": n} for c, n in (("airend", "主机"), ("motor", "电机"), ("controller", "控制器"))]))  # fmt: skip
+        names = (("airend", "主机"), ("motor", "电机"), ("controller", "控制器"))
+        design.set_components(s, p.id, ComponentsIn(components=[{"code": c, "name": n} for c, n in names]))
         design.add_blueprint_version(s, o.id, BlueprintVersionCreate(blueprint=compressor_service()), None)
         design.set_interfaces(s, o.id, InterfacesIn(interfaces=[
             {"service_line_no": 1, "component": "airend", "kind": "maintains"}]))  # fmt: skip
         for month, late in ((8, 0), (9, 4), (10, 0), (10, 9)):
             day = dt.date(2026, month, 1)
-            stages = [{"stage": st, "planned_start": day + dt.timedelta(3 * n), "planned_end": day + dt.timedelta(3 * n + 2)}
-                      for n, st in enumerate(("plan", "ship", "install", "commission", "acceptance"))]  # fmt: skip
+            stages = [
+                {"stage": st, "planned_start": day + dt.timedelta(3 * n), "planned_end": day + dt.timedelta(3 * n + 2)}
+                for n, st in enumerate(("plan", "ship", "install", "commission", "acceptance"))
+            ]
             dp = delivery.create_project(s, DeliveryProjectCreate(contract_id=k.id, stages=stages), None)
             for n, st in enumerate(("plan", "ship", "install", "commission", "acceptance")):
                 on = day + dt.timedelta(3 * n)
