@@ -908,6 +908,8 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/shared-mfg/orders/{order_id}/accept": {},
     "/shared-mfg/orders/{order_id}/cancel": {},
     "/shared-mfg/orders/{order_id}/settle": {},
+    "/pss/offerings/{offering_id}/blueprint": {"document": "name: x\nsteps: [{code: A, lane: customer, column: 1}]"},
+    "/pss/delivery/{project_id}/progress": {"event": "cancel", "on": "2026-01-20"},
 }
 
 

@@ -315,3 +315,44 @@ def test_cli_imports_exports_and_draws_a_blueprint_and_prints_delivery_kpis(tmp_
     )
     # accepted 10-16, due 10-15: late; lead time from the plan's start (no signing date): 15 days
     assert kpis.exit_code == 0 and "0.0%" in kpis.output and "100.0%" in kpis.output and "15" in kpis.output
+
+
+def test_a_blueprint_is_edited_and_a_delivery_progressed_on_the_pages(app, client_as, shop):
+    from somp.web.render import MISSING
+    from tests.web.helpers import WebClient
+
+    _t, _p, o, _c, k, admin = shop
+    api = client_as(admin)
+    api.post(f"{API}/offerings/{o.id}/blueprint/versions", json={"blueprint": compressor_service()})
+    pid = api.post(f"{API}/delivery-projects", json={"contract_id": k.id, "stages": plan(D(2026, 10, 1))}).json()["id"]
+    MISSING.clear()
+    web = WebClient(app, admin.username, lang="zh")
+    url = f"/pss/offerings/{o.id}/blueprint"
+    form = web.get(url)
+    assert 'name="document"' in form.text and 'name="based_on" value="1"' in form.text
+    doc = yaml.safe_load(api.get(f"{API}/offerings/{o.id}/blueprint/export").text)
+    doc["steps"][0]["label"] = "远程监测"
+    r = web.post(url, {"document": yaml.safe_dump(doc, allow_unicode=True), "based_on": "1", "note": "改名"})
+    assert r.status_code == 303
+    assert api.get(f"{API}/offerings/{o.id}/blueprint").json()["number"] == 2
+    doc["flows"].append({"source": "C3", "target": "S1"})
+    r = web.post(url, {"document": yaml.safe_dump(doc, allow_unicode=True), "based_on": "2"})
+    assert r.status_code == 422 and "逆时间方向" in r.text and 'role="alert"' in r.text  # the reason, in Chinese
+    r = web.post(url, {"document": yaml.safe_dump(doc, allow_unicode=True), "based_on": "1"})
+    assert r.status_code == 409 and "edited meanwhile" in r.text  # stale
+    page = f"/pss/delivery/{pid}"
+    assert 'name="event"' in web.get(page).text
+    assert web.post(f"{page}/progress", {"event": "start", "stage": "plan", "on": "2026-10-01"}).status_code == 303
+    assert "已记录" in web.get(page).text
+    assert web.post(f"{page}/progress", {"event": "start", "stage": "install", "on": "2026-10-02"}).status_code == 303
+    shown = web.get(page).text
+    assert "未能记录" in shown and "starts after ship is done" in shown
+    detail = api.get(f"{API}/delivery-projects/{pid}").json()
+    assert detail["status"] == "in_progress" and [s["status"] for s in detail["stages"]][:2] == [
+        "in_progress",
+        "pending",
+    ]
+    assert web.post(f"{page}/progress", {"event": "cancel", "on": "2026-10-03"}).status_code == 303
+    assert api.get(f"{API}/delivery-projects/{pid}").json()["status"] == "cancelled"
+    assert 'name="event"' not in web.get(page).text  # final: no form
+    assert not MISSING, MISSING

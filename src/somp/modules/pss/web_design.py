@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from pydantic import ValidationError
 from sqlalchemy import func, select
+from starlette.datastructures import FormData
 
-from somp.core.errors import NotFound, ValidationFailed
+from somp.core.errors import DomainError, NotFound, ValidationFailed
 from somp.modules.catalog.models import Offering
 from somp.modules.contracts.models import Contract
 from somp.modules.pss import delivery, design
 from somp.modules.pss.delivery_kpis import month_range
-from somp.modules.pss.design_models import BlueprintVersion, DeliveryProject
-from somp.web.context import PageNotFound, page, parse_id
+from somp.modules.pss.design_models import STAGE_ORDER, BlueprintVersion, DeliveryProject
+from somp.modules.pss.design_schemas import BlueprintVersionCreate, DeliveryProgress
+from somp.web.context import PageNotFound, check_csrf, flash, page, parse_id
+from somp.web.crud import read_form
 from somp.web.render import render, t_for
 
 router = APIRouter(include_in_schema=False)
@@ -48,21 +52,60 @@ def blueprints(request: Request) -> HTMLResponse:
 
 def blueprint_page(request: Request) -> HTMLResponse:
     with page(request, "pss:read") as w:
+        return _blueprint(w, parse_id(request, "offering_id"), _version(request))
+
+
+def _blueprint(w, oid: int, number: int | None, status: int = 200, **form: object) -> HTMLResponse:  # noqa: ANN001
+    offering = w.session.get(Offering, oid)
+    if offering is None:
+        raise PageNotFound()
+    versions = design.list_blueprint_versions(w.session, oid)
+    view, svg = None, None
+    if versions:
+        try:
+            row = design.get_blueprint_version(w.session, oid, number)
+        except NotFound:
+            raise PageNotFound() from None
+        view = design.blueprint_view(w.session, row)
+        svg = Markup(design.engine_svg(row, w.lang))  # drawn by the engine, every label escaped there
+    values = {"problems": [], "note": ""} | form
+    if "document" not in values:
+        values["document"] = design.export_blueprint(w.session, oid) if versions else ""
+    return render(w.request, "pss/design_blueprint.html", w, status=status, title=t_for(w.lang)("pss.page.blueprint"),
+                  offering=offering, versions=versions, view=view, svg=svg, can_write=w.can("pss:write"),
+                  based_on=versions[0].number if versions else 0, **values)  # fmt: skip
+
+
+def blueprint_submit(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """A blueprint pasted or edited on the page (YAML or JSON): stored as the next version."""
+    with page(request, "pss:write") as w:
+        check_csrf(request, form)
         oid = parse_id(request, "offering_id")
-        offering = w.session.get(Offering, oid)
-        if offering is None:
+        if w.session.get(Offering, oid) is None:
             raise PageNotFound()
-        versions = design.list_blueprint_versions(w.session, oid)
-        view, svg = None, None
-        if versions:
-            try:
-                row = design.get_blueprint_version(w.session, oid, _version(request))
-            except NotFound:
-                raise PageNotFound() from None
-            view = design.blueprint_view(w.session, row)
-            svg = Markup(design.engine_svg(row, w.lang))  # drawn by the engine, every label escaped there
-        return render(request, "pss/design_blueprint.html", w, title=t_for(w.lang)("pss.page.blueprint"),
-                      offering=offering, versions=versions, view=view, svg=svg)  # fmt: skip
+        text = form.get("document") if isinstance(form.get("document"), str) else ""
+        note = form.get("note") if isinstance(form.get("note"), str) else ""
+        based = form.get("based_on")
+        try:
+            data = BlueprintVersionCreate(
+                document=text,
+                note=note or None,
+                based_on=int(based) if isinstance(based, str) and based.isdigit() else None,
+            )
+            row, created = design.add_blueprint_version(w.session, oid, data, w.principal.user_id)
+        except DomainError as exc:
+            w.rollback()
+            zh = w.lang == "zh"
+            problems = [exc.detail]  # e.g. a stale edit (409)
+            if isinstance(exc, ValidationFailed):
+                problems = [e.params["zh"] if zh and e.params else f"{e.field}: {e.message}" for e in exc.errors]
+            return _blueprint(w, oid, None, exc.status, problems=problems, document=text, note=note)
+        except (ValidationError, ValueError) as exc:
+            w.rollback()
+            return _blueprint(w, oid, None, 422, problems=[str(exc).splitlines()[-1].strip()], document=text, note=note)
+        w.commit()
+        flash(request, "pss.msg.blueprint_stored" if created else "pss.msg.blueprint_unchanged", version=row.number)
+        return RedirectResponse(f"/pss/offerings/{oid}/blueprint", status_code=303)
 
 
 def blueprint_yaml(request: Request) -> Response:
@@ -105,7 +148,36 @@ def project_page(request: Request) -> HTMLResponse:
         except NotFound:
             raise PageNotFound() from None
         contract = w.session.get(Contract, d["contract_id"])
-        return render(request, "pss/design_project.html", w, title=d["number"], p=d, contract=contract)
+        return render(request, "pss/design_project.html", w, title=d["number"], p=d, contract=contract,
+                      can_write=w.can("pss:write"), stages=STAGE_ORDER, today=dt.date.today())  # fmt: skip
+
+
+def project_progress(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """A stage started or completed, a failed commissioning attempt, or a cancellation, from the page."""
+    with page(request, "pss:write") as w:
+        check_csrf(request, form)
+        pid = parse_id(request, "project_id")
+        back = RedirectResponse(f"/pss/delivery/{pid}", status_code=303)
+        try:
+            number = delivery.get_project(w.session, pid).number
+        except NotFound:
+            raise PageNotFound() from None
+        raw = {k: form.get(k) or None for k in ("event", "stage", "on", "note")}
+        if raw["event"] == "cancel":
+            raw["stage"] = None
+        try:
+            delivery.progress(w.session, pid, DeliveryProgress(**raw), w.principal.user_id)
+        except ValidationError as exc:
+            w.rollback()
+            flash(request, "pss.msg.progress_refused", reason="; ".join(e["msg"] for e in exc.errors()))
+            return back
+        except DomainError as exc:
+            w.rollback()
+            flash(request, "pss.msg.progress_refused", reason=str(exc))
+            return back
+        w.commit()
+        flash(request, "pss.msg.progress_recorded", number=number)
+        return back
 
 
 def kpi_page(request: Request) -> HTMLResponse:
@@ -153,3 +225,7 @@ for path, fn, name in (
     ("/pss/delivery-kpis", kpi_page, "web_pss_delivery_kpis"),
 ):
     router.add_api_route(path, fn, methods=["GET"], name=name)
+router.add_api_route("/pss/offerings/{offering_id}/blueprint", blueprint_submit, methods=["POST"],
+                     name="web_pss_blueprint_submit")  # fmt: skip
+router.add_api_route("/pss/delivery/{project_id}/progress", project_progress, methods=["POST"],
+                     name="web_pss_delivery_progress")  # fmt: skip
