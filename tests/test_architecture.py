@@ -40,6 +40,7 @@ PURE_ENGINES = [
     "modules/pss/qfd.py",
     "modules/pss/pricing.py",
     "modules/pss/blueprint.py",
+    "modules/pss/delivery_kpis.py",
     "modules/aftersales/sla_timer.py",
     "modules/pss/sla_attainment.py",
     "modules/pss/requirements_io.py",

@@ -86,6 +86,7 @@ def _world(db, mark: str) -> World:
     c2m = seed_c2m(db, t, offering_code=o.code, customer_id=c.id, code=f"CF{mark}")
     mfg = _marketplace(db, t, mark)
     reqs = _requirements(db, t, o.id, c.id, mark)
+    design = _pss_design(db, t, p.id, o.id, k.id, mark)
     return World(
         t,
         admin,
@@ -117,6 +118,7 @@ def _world(db, mark: str) -> World:
             **c2m,
             **mfg,
             **reqs,
+            **design,
         ),
     )
 
@@ -170,6 +172,35 @@ def _requirements(db, tenant, offering_id: int, customer_id: int, mark: str) -> 
 
     ids = seed_requirements(db, tenant, offering_id, customer_id, mark)
     return {"requirement": ids["requirement"], "kano_questionnaire": ids["kano_questionnaire"]}
+
+
+def _pss_design(db, tenant, product_id, offering_id, contract_id, mark) -> dict:
+    """A component list, a blueprint, an interface and a delivery project under way (2.1.2, 2.1.5)."""
+    from somp.modules.pss import delivery, design
+    from somp.modules.pss.design_schemas import (
+        BlueprintVersionCreate,
+        ComponentsIn,
+        DeliveryProgress,
+        DeliveryProjectCreate,
+        InterfacesIn,
+    )
+
+    bp = {"name": f"蓝图{mark}", "steps": [{"code": "C1", "lane": "customer", "column": 1, "label": f"报修{mark}",
+                                           "touches": [f"K{mark}"]}]}  # fmt: skip
+    day = dt.date(2026, 1, 5)
+    stages = [{"stage": st, "planned_start": day, "planned_end": day} for st in
+              ("plan", "ship", "install", "commission", "acceptance")]  # fmt: skip
+    with db.session(Scope.tenant(tenant.id)) as s:
+        design.set_components(s, product_id, ComponentsIn(components=[{"code": f"K{mark}", "name": f"部件{mark}"}]))
+        design.add_blueprint_version(s, offering_id, BlueprintVersionCreate(blueprint=bp, note=f"版本{mark}"), None)
+        design.set_interfaces(s, offering_id, InterfacesIn(interfaces=[
+            {"service_line_no": 1, "component": f"K{mark}", "kind": "monitors", "note": f"接口{mark}"}]))  # fmt: skip
+        dp = delivery.create_project(
+            s, DeliveryProjectCreate(contract_id=contract_id, title=f"交付{mark}", stages=stages), None
+        )
+        delivery.progress(s, dp.id, DeliveryProgress(event="start", stage="plan", on=day, note=f"开始{mark}"), None)
+        s.commit()
+        return {"delivery_project": dp.id}
 
 
 def _telemetry(db, tenant, asset_id: int, metric: str) -> int:
@@ -365,13 +396,17 @@ PARAM_FOR = {
     "booking_id": "mfg_booking",
     "requirement_id": "requirement",
     "questionnaire_id": "kano_questionnaire",
+    "project_id": "delivery_project",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
 # Routes for devices (device tokens only): a user token is refused before anything is read.
 DEVICE_ROUTES = {("POST", "/telemetry")}
 # Required query parameters of some routes (filled so the lookup, not validation, decides).
-QUERY = {"/assets/{asset_id}/telemetry": {"metric": "mbmark", "start": "2026-01-01T00:00:00Z"}}
+QUERY = {
+    "/assets/{asset_id}/telemetry": {"metric": "mbmark", "start": "2026-01-01T00:00:00Z"},
+    "/pss/delivery-kpis": {"period": "2026-01"},
+}
 
 
 def _fill(path: str, ids: dict[str, int]) -> str:
@@ -496,6 +531,19 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             "characteristics": [{"code": "c", "name": "c"}],
             "relationships": [],
         },
+        ("POST", "/pss/offerings/{offering_id}/blueprint/versions"): {
+            "blueprint": {"name": "x", "steps": [{"code": "C1", "lane": "customer", "column": 1, "label": "x"}]}
+        },
+        ("PUT", "/pss/products/{product_id}/components"): {"components": [{"code": "x", "name": "x"}]},
+        ("PUT", "/pss/offerings/{offering_id}/interfaces"): {"interfaces": []},
+        ("POST", "/pss/delivery-projects"): {
+            "contract_id": b["contract"],
+            "stages": [
+                {"stage": st, "planned_start": today, "planned_end": today}
+                for st in ("plan", "ship", "install", "commission", "acceptance")
+            ],
+        },
+        ("POST", "/pss/delivery-projects/{project_id}/progress"): {"event": "cancel", "on": today},
         ("POST", "/evaluation/standards"): {
             "key": "intruder",
             "title": {"zh": "x", "en": "x"},
@@ -640,6 +688,7 @@ FILTER_PARAMS = {
     "/shared-mfg/bookings": {"resource_id": "mfg_resource", "order_id": "mfg_order"},
     "/pss/requirements": {"offering_id": "offering", "customer_id": "customer"},
     "/pss/requirements/kano-questionnaires": {"offering_id": "offering"},
+    "/pss/delivery-projects": {"contract_id": "contract", "customer_id": "customer"},
 }
 
 
@@ -896,6 +945,8 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/shared-mfg/orders/{order_id}/accept": {},
     "/shared-mfg/orders/{order_id}/cancel": {},
     "/shared-mfg/orders/{order_id}/settle": {},
+    "/pss/offerings/{offering_id}/blueprint": {"document": "name: x\nsteps: [{code: A, lane: customer, column: 1}]"},
+    "/pss/delivery/{project_id}/progress": {"event": "cancel", "on": "2026-01-20"},
 }
 
 

@@ -3,6 +3,8 @@
 * :class:`TicketWorkOrderRequested` -> a corrective (or requested kind) work order on the
   ticket's asset, through the work-orders kernel service; the ticket keeps its id.
 * :class:`WorkOrderStatusChanged` of a ticket's work order -> an entry in the ticket's history.
+* :class:`CustomerParticipated` (any module: a delivery accepted, a blueprint co-designed...) -> a
+  participation event of the customer (1.2.1).
 * every minute (the server's periodic jobs): :func:`tick` runs the escalation check per tenant.
 """
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from somp.core.database import Database
 from somp.core.events import EventBus
+from somp.core.participation import CustomerParticipated
 from somp.core.tenancy import Scope
 from somp.modules.aftersales import service
 from somp.modules.aftersales.events import TicketWorkOrderRequested
@@ -60,6 +63,19 @@ def on_work_order_status_changed(session: Session, event: WorkOrderStatusChanged
     session.flush()
 
 
+def on_customer_participated(session: Session, event: CustomerParticipated) -> None:
+    from somp.modules.aftersales.engagement import add_participation
+    from somp.modules.aftersales.schemas import ParticipationCreate
+
+    add_participation(
+        session,
+        ParticipationCreate(
+            customer_id=event.customer_id, stage=event.stage, occurred_at=event.at, contract_id=event.contract_id,
+            asset_id=event.asset_id, channel=event.channel, summary=event.summary, detail=event.detail,
+        ),
+    )  # fmt: skip
+
+
 def tick(db: Database, now: dt.datetime) -> None:
     """The escalation check of every tenant with open tickets, one transaction per tenant."""
     with db.session(Scope.all_tenants()) as s:
@@ -76,3 +92,4 @@ def tick(db: Database, now: dt.datetime) -> None:
 def subscribe(bus: EventBus) -> None:
     bus.subscribe(TicketWorkOrderRequested, on_work_order_requested)
     bus.subscribe(WorkOrderStatusChanged, on_work_order_status_changed)
+    bus.subscribe(CustomerParticipated, on_customer_participated)

@@ -15,7 +15,7 @@ from somp.core.modules import ModuleManifest, NavItem
 
 MANIFEST = ModuleManifest(
     name="pss",
-    framework=("2.1.1", "2.1.2"),
+    framework=("2.1.1", "2.1.2", "2.1.5"),
     label="nav.pss",
     depends=("catalog", "customers", "assets", "contracts", "workorders", "invoicing"),
     models="somp.modules.pss.models",
@@ -23,9 +23,13 @@ MANIFEST = ModuleManifest(
     web="somp.modules.pss.web:router",
     cli="somp.modules.pss.cli:app",
     cli_name="pss",
+    demo="somp.modules.pss.demo_design:load",
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
         NavItem("pss.nav.requirements", "/pss/requirements", "2", "pss:read"),
+        NavItem("pss.nav.blueprints", "/pss/blueprints", "2", "pss:read"),
+        NavItem("pss.nav.delivery", "/pss/delivery", "2", "pss:read"),
+        NavItem("pss.nav.delivery_kpis", "/pss/delivery-kpis", "2", "pss:read"),
     ),
 )

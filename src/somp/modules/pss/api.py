@@ -90,3 +90,6 @@ def sell_vs_serve(data: SellVsServeIn, c: Read):
 from somp.modules.pss.api_requirements import router as _requirements_router  # noqa: E402
 
 router.include_router(_requirements_router)  # requirements, Kano, QFD (2.1.1)
+from somp.modules.pss import api_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
+
+router.include_router(api_design.router)

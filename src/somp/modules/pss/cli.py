@@ -83,3 +83,7 @@ def bill(
 from somp.modules.pss.cli_requirements import register as _register_requirements  # noqa: E402
 
 _register_requirements(app)  # somp pss kano FILE, somp pss qfd FILE (2.1.1)
+from somp.modules.pss import cli_design  # noqa: E402  (blueprints and delivery KPIs: 2.1.2 / 2.1.5)
+
+app.add_typer(cli_design.blueprint_app, name="blueprint")
+app.command("delivery-kpis")(cli_design.delivery_kpis)

@@ -143,4 +143,5 @@ class BilledPeriod(TenantOwned, Base):
     credit_note_id: Mapped[int | None]
 
 
+from somp.modules.pss import design_models as design_models  # noqa: E402  (design and delivery tables, 2.1.2 / 2.1.5)
 from somp.modules.pss import requirements_models  # noqa: E402, F401 - requirements engineering (2.1.1)

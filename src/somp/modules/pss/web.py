@@ -241,3 +241,6 @@ router.add_api_route("/pss/sell-vs-serve", sell_vs_serve, methods=["GET"], respo
 from somp.modules.pss.web_requirements import router as _requirements_pages  # noqa: E402
 
 router.include_router(_requirements_pages)  # requirements, Kano, house of quality (2.1.1)
+from somp.modules.pss import web_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
+
+router.include_router(web_design.router)
