@@ -244,6 +244,9 @@ def _billing(db, tenant, contract_id: int, asset_id: int, mark: str) -> int:
         pss.set_price_plan(s, contract_id, plan)
         pss.set_sla_terms(s, contract_id, SlaTermsIn(availability_target_pct="99", availability_credit_pct="5"))
         run = billing.run(s, "2026-01", now=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+        from somp.modules.pss import sla_records  # the month's SLA attainment, stored (rows carry CT<mark>)
+
+        sla_records.compute(s, "2026-01", now=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
         s.commit()
         return run.id
 
@@ -461,6 +464,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("PUT", "/pss/contracts/{contract_id}/sla"): {"availability_target_pct": "50"},
         ("POST", "/pss/billing-runs"): {"period": "2026-01"},
         ("POST", "/pss/sell-vs-serve"): {"product_id": b["product"], "service_fee": "1000.00"},
+        ("POST", "/pss/sla-attainment"): {"period": "2026-01", "contract_id": b["contract"]},
         ("POST", "/evaluation/standards"): {
             "key": "intruder",
             "title": {"zh": "x", "en": "x"},
@@ -603,6 +607,7 @@ FILTER_PARAMS = {
     "/customization/offerings": {"offering_id": "offering"},
     "/customization/orders": {"customer_id": "customer", "configurable_id": "configurable", "contract_id": "contract"},
     "/shared-mfg/bookings": {"resource_id": "mfg_resource", "order_id": "mfg_order"},
+    "/pss/sla-attainment": {"contract_id": "contract"},
 }
 
 

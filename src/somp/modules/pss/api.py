@@ -85,3 +85,9 @@ def sell_vs_serve(data: SellVsServeIn, c: Read):
     """Lifecycle cost and NPV of selling vs serving, for both parties; inputs left out are measured
     from the product and its work orders."""
     return service.sell_vs_serve(c.session, data)
+
+
+# stored SLA attainment per contract and month (issue 5): api_sla.py
+from somp.modules.pss.api_sla import router as _sla_router  # noqa: E402
+
+router.include_router(_sla_router)
