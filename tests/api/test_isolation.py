@@ -1012,6 +1012,8 @@ def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, cl
     # one ticket of theirs in January, on the world's contract (active since its price plan was set)
     assert rep["total"]["opened"] == 1 and [x["key"] for x in rep["by_contract"]] == ["CTAMARK"]
     assert rep["escalations_by_level"] is None and rep["recovery_by_kind"] is None
+    # the stored SLA attainment of January (pss, through the core port): their own contract only
+    assert [x["contract_number"] for x in rep["availability"]] == ["CTAMARK"]
     surveys = api.get(f"{API}/portal/surveys").json()
     assert [(x["id"], x["answered"]) for x in surveys] == [(a.ids["survey"], False)]
     r = api.post(f"{API}/portal/surveys/{a.ids['survey']}/responses", json={"score": 8})

@@ -29,5 +29,6 @@ MANIFEST = ModuleManifest(
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
+        NavItem("sla.nav.attainment", "/pss/sla", "2", "pss:read"),
     ),
 )

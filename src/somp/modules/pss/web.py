@@ -236,3 +236,9 @@ router.add_api_route("/pss/billing/{run_id}", run_detail, methods=["GET"], respo
                      name="web_pss_billing_run")  # fmt: skip
 router.add_api_route("/pss/sell-vs-serve", sell_vs_serve, methods=["GET"], response_class=HTMLResponse,
                      name="web_pss_sell_vs_serve")  # fmt: skip
+
+
+# stored SLA attainment per contract and month (issue 5): web_sla.py
+from somp.modules.pss.web_sla import router as _sla_pages  # noqa: E402
+
+router.include_router(_sla_pages)
