@@ -909,6 +909,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/customers/new": None,
         "/evaluation/yearly/statement": None,  # the caller's own year
         "/shared-mfg/orders/new": None,  # operations name capabilities only
+        "/pss/sla": None,  # computes the caller's own contracts (a month, nothing of B to name)
     }
 
 

@@ -114,6 +114,13 @@ def test_pages_in_both_languages(app, db, client_as, world):
         assert r.status_code == 200 and 'id="sla-data"' in r.text and "97.93" in r.text and "sla_trend.js" in r.text
         assert web.get("/pss/sla", params={"period": "2025-01"}).status_code == 200
     assert web.get("/pss/contracts/999999/sla").status_code == 404
+    r = web.post("/pss/sla", {"period": "2026-08"})  # the compute form: stores the month, shows it
+    assert r.status_code == 303 and r.headers["location"] == "/pss/sla?period=2026-08"
+    r = web.get(r.headers["location"])
+    assert "SLA attainment of 2026-08 computed and stored (2 contracts)" in r.text and "CT-SLA-0" in r.text
+    r = web.post("/pss/sla", {"period": "2099-01"})
+    assert r.status_code == 303 and "Cannot compute 2099-01" in web.get(r.headers["location"]).text
+    assert web.post("/pss/sla", {"period": "2026-08"}, csrf=False).status_code in (400, 403)
     assert not {k for k in MISSING if k.startswith(("sla.", "pss."))}, MISSING
 
 

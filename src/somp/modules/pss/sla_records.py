@@ -30,6 +30,7 @@ answers the core port for the evaluation indicator and the customer portal.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +54,7 @@ from somp.modules.pss.models import SlaAttainmentRecord
 from somp.modules.pss.sla_attainment import Clock, Ticket, attainment, clock
 from somp.modules.workorders.models import WorkOrder, WorkOrderStatus
 
+log = logging.getLogger(__name__)
 PCT = Decimal("0.0001")
 HOUR = 3600.0
 MONITORING = "monitoring"  # the source the lifecycle reactions give the state changes they make
@@ -409,9 +411,12 @@ def tick(db: Database, now: dt.datetime) -> None:
             .order_by(Contract.tenant_id)
         ).all()
     for tenant_id in tenants:
-        with db.session(Scope.tenant(tenant_id)) as s:
-            periods = due_periods(s, now)
-        for period in periods:
+        try:
             with db.session(Scope.tenant(tenant_id)) as s:
-                compute(s, period, now=now)
-                s.commit()
+                periods = due_periods(s, now)
+            for period in periods:
+                with db.session(Scope.tenant(tenant_id)) as s:
+                    compute(s, period, now=now)
+                    s.commit()
+        except Exception:  # one tenant's failure must not stop the others; the next tick retries
+            log.exception("SLA attainment of tenant %s failed", tenant_id)

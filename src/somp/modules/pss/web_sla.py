@@ -1,6 +1,7 @@
 """Pages of the stored SLA attainment (framework nodes 2.1.6, 2.1.2): ``/pss/sla`` lists every
 contract's record of a month (availability, downtime, response and resolution attainment, attained
-or not, provisional months marked); ``/pss/contracts/{id}/sla`` shows one contract's trend over the
+or not, provisional months marked) and lets staff compute a month (POST);
+``/pss/contracts/{id}/sla`` shows one contract's trend over the
 stored months, drawn by ``/static/pss/sla_trend.js`` with the Plotly.js of the plotly wheel
 (offline), and the months as a table."""
 
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
+from starlette.datastructures import FormData
 
-from somp.core.errors import NotFound
+from somp.core.database import utcnow
+from somp.core.errors import DomainError, NotFound
 from somp.modules.pss import sla_records
 from somp.modules.pss.models import SlaAttainmentRecord
-from somp.web.context import PageNotFound, page, parse_id
+from somp.web.context import PageNotFound, check_csrf, flash, page, parse_id
+from somp.web.crud import read_form
 from somp.web.render import ENV, render, t_for
 
 router = APIRouter(include_in_schema=False)
@@ -74,6 +78,14 @@ LIST = ENV.from_string(
 {% else %}
 <p class="empty">{{ t('msg.no_items') }}</p>
 {% endif %}
+{% if can_write %}
+<form method="post" action="/pss/sla" class="inline-form" id="sla-compute">
+  <input type="hidden" name="{{ CSRF_FIELD }}" value="{{ csrf }}">
+  <label for="c-period">{{ t('sla.field.period') }}</label>
+  <input id="c-period" name="period" value="{{ period or this_month }}" pattern="\\d{4}-\\d{2}" size="8" required>
+  <button type="submit">{{ t('sla.action.compute') }}</button>
+</form>
+{% endif %}
 <p class="hint">{{ t('sla.page.cli') }} <code>somp pss sla --period {{ period or '2026-10' }} --tenant …</code></p>
 {% endblock %}"""
 )
@@ -129,7 +141,24 @@ def attainment_list(request: Request) -> HTMLResponse:
         rows = []
         if period:
             rows, _ = sla_records.list_records(w.session, period=period, limit=PAGE_SIZE, cursor=None)
-        return render(request, LIST, w, title_key="sla.page.attainment", period=period, rows=rows)
+        return render(request, LIST, w, title_key="sla.page.attainment", period=period, rows=rows,
+                      can_write=w.can("pss:write"), this_month=utcnow().strftime("%Y-%m"))  # fmt: skip
+
+
+def compute_month(request: Request, form: FormData = Depends(read_form)) -> RedirectResponse:
+    """Measure and store a month from the page (staff with ``pss:write``), then show it."""
+    with page(request, "pss:write") as w:
+        check_csrf(request, form)
+        period = str(form.get("period") or "").strip()
+        try:
+            res = sla_records.compute(w.session, period)
+            w.commit()
+            flash(request, "sla.msg.computed", n=len(res.records), period=period)
+        except DomainError:
+            w.rollback()
+            flash(request, "sla.msg.refused", period=period[:10])
+            return RedirectResponse("/pss/sla", status_code=303)
+        return RedirectResponse(f"/pss/sla?period={period}", status_code=303)
 
 
 def contract_trend(request: Request) -> HTMLResponse:
@@ -155,5 +184,6 @@ def contract_trend(request: Request) -> HTMLResponse:
 
 
 router.add_api_route("/pss/sla", attainment_list, methods=["GET"], response_class=HTMLResponse, name="web_pss_sla")
+router.add_api_route("/pss/sla", compute_month, methods=["POST"], name="web_pss_sla_compute")
 router.add_api_route("/pss/contracts/{contract_id}/sla", contract_trend, methods=["GET"], response_class=HTMLResponse,
                      name="web_pss_contract_sla")  # fmt: skip
