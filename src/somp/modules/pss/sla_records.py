@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from somp.core import calendars, sla_ports
@@ -110,21 +110,45 @@ def compute(
     monitored = _monitored(session, {a for c in live.values() for a in c.assets}, start, stop)
     clocks, counted = _clocks(session, live, cals, start, end, now, notes)
 
-    existing = {
-        r.contract_id: r
-        for r in session.scalars(select(SlaAttainmentRecord).where(SlaAttainmentRecord.period == period))
-        if r.contract_id in live
-    }
-    out = []
+    existing = dict(
+        session.execute(
+            select(SlaAttainmentRecord.contract_id, SlaAttainmentRecord.id).where(SlaAttainmentRecord.period == period)
+        ).all()
+    )
+    new_rows, changed = [], []
     for c in live.values():
-        rec = existing.get(c.id) or SlaAttainmentRecord(tenant_id=scope.tenant_id, contract_id=c.id, period=period)
-        if rec.id is None:
-            session.add(rec)
+        rec = _Row(tenant_id=scope.tenant_id, contract_id=c.id, period=period)
         _fill(rec, c, p, start, end, now, cals.get(c.id), outages, monitored, clocks.get(c.id, []), counted.get(c.id),
               notes.get(c.id))  # fmt: skip
-        out.append(rec)
-    session.flush()
+        if c.id in existing:
+            changed.append(vars(rec) | {"b_id": existing[c.id]})
+        else:
+            new_rows.append(vars(rec))
+    # set-based writes (one multi-row statement each), not an ORM object per contract
+    table = SlaAttainmentRecord.__table__
+    if new_rows:
+        session.execute(insert(table), new_rows)
+    if changed:
+        cols = {k: bindparam(f"v_{k}") for k in changed[0] if k not in ("b_id", "tenant_id", "contract_id", "period")}
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id"), table.c.tenant_id == scope.tenant_id).values(cols),
+            [{"b_id": r["b_id"]} | {f"v_{k}": r[k] for k in cols} for r in changed],
+        )
+    session.expire_all()
+    rows = session.scalars(
+        select(SlaAttainmentRecord)
+        .where(SlaAttainmentRecord.period == period)
+        .order_by(SlaAttainmentRecord.contract_id)
+    )
+    out = [r for r in rows if r.contract_id in live]
     return ComputeResult(period, end <= now, out)
+
+
+class _Row:
+    """The column values of one record while they are measured."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
 
 
 def _fill(rec, c: _Contract, p, start, end, now, cal, outages, monitored, tickets, counted, note) -> None:  # noqa: ANN001
