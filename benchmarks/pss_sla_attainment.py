@@ -8,7 +8,8 @@ for 6-30 h in October 2026 (half recorded by the monitoring), 3 % have a correct
 which a third is resolved late. Rows go in with Core executemany.
 
 Timed: ``sla_records.compute`` for October, committed — the first time (inserts N records) and again
-(replaces them; both as multi-row Core statements); and the evaluation's read of the month through the core port (``summary``).
+(replaces them; both as multi-row Core statements); and the evaluation's read of the month
+through the core port (``summary``).
 Checked: every failing asset's availability equals (744 h - its downtime) / 744 h, every late work
 order's contract has one resolution breach, and the summary's counts add up.
 
