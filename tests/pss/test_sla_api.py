@@ -124,7 +124,7 @@ def test_pages_in_both_languages(app, db, client_as, world):
     assert not {k for k in MISSING if k.startswith(("sla.", "pss."))}, MISSING
 
 
-def test_the_portal_sla_report_shows_the_customers_own_availability_only(db, client_as, world):
+def test_the_portal_sla_report_shows_the_customers_own_availability_only(app, db, client_as, world):
     from somp.core.identity import Role as R
 
     api = client_as(world["admin"])
@@ -134,6 +134,11 @@ def test_the_portal_sla_report_shows_the_customers_own_availability_only(db, cli
     rep = portal.get("/api/v1/portal/sla-report", params={"period": "2026-10"}).json()
     assert [(x["contract_number"], x["availability_pct"]) for x in rep["availability"]] == [("CT-SLA-1", 98.0)]
     assert portal.get(f"{API}/sla-attainment").status_code == 403  # the staff routes stay closed
+    from tests.web.helpers import WebClient
+
+    page = WebClient(app, "slaportal", lang="en").get("/portal", params={"period": "2026-10"})
+    assert page.status_code == 200 and 'id="contract-availability"' in page.text
+    assert "CT-SLA-1" in page.text and "98.00%" in page.text and "CT-SLA-0" not in page.text
     staff = api.get("/api/v1/aftersales/quality-report", params={"period": "2026-Q4"}).json()
     assert [x["contract_number"] for x in staff["availability"]] == ["CT-SLA-0", "CT-SLA-1"]
 

@@ -159,3 +159,7 @@ def test_the_periodic_job_finalises_last_month_and_refreshes_the_running_one_hou
         assert sorted((p, f) for p, f, _ in rows) == [("2026-10", True)] * 3 + [("2026-11", False)] * 3
         assert sla_records.due_periods(s, now + dt.timedelta(minutes=30)) == []
         assert sla_records.due_periods(s, now + dt.timedelta(hours=1)) == ["2026-11"]
+    idle = World(db)  # a tenant without contracts in those months: nothing is due, nothing computed each minute
+    idle.contract(None, start_date=dt.date(2027, 1, 1), end_date=dt.date(2028, 1, 1))
+    with db.session(Scope.tenant(idle.t.id)) as s:
+        assert sla_records.due_periods(s, now) == []

@@ -412,16 +412,24 @@ def due_periods(session: Session, now: dt.datetime) -> list[str]:
             SlaAttainmentRecord.period == previous
         )
     ).one()
-    if n == 0 or provisional:
+    if provisional or (n == 0 and _has_live(session, previous)):
         out.append(previous)
     last = session.scalar(
         select(func.max(SlaAttainmentRecord.computed_at)).where(SlaAttainmentRecord.period == current)
     )
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=dt.UTC)
-    if last is None or now - last >= REFRESH:
+    if (last is None and _has_live(session, current)) or (last is not None and now - last >= REFRESH):
         out.append(current)
     return out
+
+
+def _has_live(session: Session, period: str) -> bool:
+    """Whether any contract is measured for ``period`` (nothing to do otherwise: one cheap query
+    instead of a computation every minute)."""
+    p = parse_period(period)
+    live = (Contract.start_date < p.end) & (Contract.end_date > p.start) & Contract.status.in_(BILLED_STATUSES)
+    return session.scalar(select(select(Contract.id).where(live).exists())) is True
 
 
 def tick(db: Database, now: dt.datetime) -> None:
