@@ -78,3 +78,8 @@ def test_a_month_the_china_calendar_has_no_notice_for_is_skipped_and_others_bill
     items = w.items(run.id)
     assert (items[gone.id].outcome, items[gone.id].reason) == ("skipped", "calendar_not_covered")
     assert "2027" in items[gone.id].detail and items[kept.id].outcome == "billed"
+    from somp.modules.terminology.service import enum_label
+
+    assert (
+        enum_label("pss.reason", "calendar_not_covered", "zh") == "服务日历缺少该年度节假日安排"
+    )  # the run page's text
