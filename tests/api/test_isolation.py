@@ -286,6 +286,9 @@ def _billing(db, tenant, contract_id: int, asset_id: int, mark: str) -> int:
         pss.set_price_plan(s, contract_id, plan)
         pss.set_sla_terms(s, contract_id, SlaTermsIn(availability_target_pct="99", availability_credit_pct="5"))
         run = billing.run(s, "2026-01", now=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+        from somp.modules.pss import sla_records  # the month's SLA attainment, stored (rows carry CT<mark>)
+
+        sla_records.compute(s, "2026-01", now=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
         s.commit()
         return run.id
 
@@ -544,6 +547,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             ],
         },
         ("POST", "/pss/delivery-projects/{project_id}/progress"): {"event": "cancel", "on": today},
+        ("POST", "/pss/sla-attainment"): {"period": "2026-01", "contract_id": b["contract"]},
         ("POST", "/evaluation/standards"): {
             "key": "intruder",
             "title": {"zh": "x", "en": "x"},
@@ -689,6 +693,7 @@ FILTER_PARAMS = {
     "/pss/requirements": {"offering_id": "offering", "customer_id": "customer"},
     "/pss/requirements/kano-questionnaires": {"offering_id": "offering"},
     "/pss/delivery-projects": {"contract_id": "contract", "customer_id": "customer"},
+    "/pss/sla-attainment": {"contract_id": "contract"},
 }
 
 
@@ -992,6 +997,7 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/customers/new": None,
         "/evaluation/yearly/statement": None,  # the caller's own year
         "/shared-mfg/orders/new": None,  # operations name capabilities only
+        "/pss/sla": None,  # computes the caller's own contracts (a month, nothing of B to name)
     }
 
 
@@ -1095,6 +1101,8 @@ def test_customer_portal_shows_and_takes_only_the_customers_own_rows(app, db, cl
     # one ticket of theirs in January, on the world's contract (active since its price plan was set)
     assert rep["total"]["opened"] == 1 and [x["key"] for x in rep["by_contract"]] == ["CTAMARK"]
     assert rep["escalations_by_level"] is None and rep["recovery_by_kind"] is None
+    # the stored SLA attainment of January (pss, through the core port): their own contract only
+    assert [x["contract_number"] for x in rep["availability"]] == ["CTAMARK"]
     surveys = api.get(f"{API}/portal/surveys").json()
     assert [(x["id"], x["answered"]) for x in surveys] == [(a.ids["survey"], False)]
     r = api.post(f"{API}/portal/surveys/{a.ids['survey']}/responses", json={"score": 8})

@@ -19,6 +19,11 @@ from somp.core.modules import installed_modules, load_object
 ALWAYS = "24x7"
 
 
+class CalendarNotCovered(ValueError):
+    """The calendar has no holiday data for a date asked about (e.g. a year whose State Council
+    notice is not stored): a caller skips the measurement rather than count a holiday as work."""
+
+
 class ServiceCalendar(Protocol):
     def working_seconds(self, start: dt.datetime, end: dt.datetime) -> float: ...
 

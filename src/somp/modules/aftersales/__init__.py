@@ -16,6 +16,11 @@ MANIFEST = ModuleManifest(
     cli="somp.modules.aftersales.cli:app",
     subscriptions="somp.modules.aftersales.reactions:subscribe",
     periodic="somp.modules.aftersales.reactions:tick",
+    # offered to other modules through core ports (somp.core.calendars, somp.core.sla_ports)
+    extra={
+        "calendars": "somp.modules.aftersales.sla_ports:CALENDARS",
+        "ticket_clocks": "somp.modules.aftersales.sla_ports:TicketClockAnswer",
+    },
     nav=(
         NavItem("nav.tickets", "/tickets", "2", "tickets:read"),
         NavItem("nav.aftersales_quality", "/aftersales/quality", "2", "aftersales:read"),

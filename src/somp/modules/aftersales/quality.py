@@ -1,6 +1,8 @@
 """Quality supervision reports of after-sales service (framework node 2.1.6 售后管理): per period,
 the tickets opened, their SLA outcomes (met, breached, still pending) by category, priority and
-contract, the escalations reached, the service recovery actions and the satisfaction answers.
+contract, the escalations reached, the service recovery actions and the satisfaction answers, and
+the availability per contract and month that the pss module stores (asked through the core port
+:mod:`somp.core.sla_ports`, never imported).
 
 The customer portal shows the same report narrowed to the customer's own tickets (the session's
 scope does that) without the internal parts (escalations, recovery actions)."""
@@ -8,11 +10,13 @@ scope does that) without the internal parts (escalations, recovery actions)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from somp.core import sla_ports
 from somp.core.database import utcnow
 from somp.core.errors import invalid
 from somp.modules.aftersales import satisfaction as sat
@@ -26,7 +30,7 @@ from somp.modules.aftersales.models import (
     Ticket,
     TicketStatus,
 )
-from somp.modules.aftersales.schemas import ClockTally, QualityReport, ReportRow
+from somp.modules.aftersales.schemas import ClockTally, ContractAvailability, QualityReport, ReportRow
 from somp.modules.aftersales.service import to_read
 from somp.modules.contracts.models import Contract
 
@@ -87,6 +91,7 @@ def quality_report(
         by_priority=by["priority"],
         by_contract=by["contract"],
     )
+    report.availability = _availability(session, start, end)
     report.csat = _score(session, SurveyKind.csat, lo, hi)
     report.nps = _score(session, SurveyKind.nps, lo, hi)
     if internal:
@@ -112,6 +117,15 @@ def quality_report(
             (a.amount or Decimal("0.00") for a in actions if a.status is not RecoveryStatus.cancelled), Decimal("0.00")
         )
     return report
+
+
+def _availability(session: Session, start: dt.date, end: dt.date) -> list[ContractAvailability] | None:
+    """The SLA attainment stored per contract and month (module pss, asked through the core port;
+    the session's scope keeps a customer to their own contracts). None when no module stores it."""
+    source = sla_ports.attainment_source()
+    if source is None:
+        return None
+    return [ContractAvailability.model_validate(asdict(m)) for m in source.by_contract(session, start, end)]
 
 
 def _count(c: ClockTally, breached: bool, stopped: bool) -> None:

@@ -375,6 +375,23 @@ class ReportRow(ReadModel):
     resolution: ClockTally = Field(default_factory=ClockTally)
 
 
+class ContractAvailability(ReadModel):
+    """One contract's stored SLA attainment for one month (availability of the covered assets)."""
+
+    contract_id: int
+    contract_number: str
+    period: str
+    availability_pct: float | None
+    availability_target_pct: float | None
+    availability_met: bool | None
+    downtime_hours: float
+    outages: int
+    response_attainment_pct: float | None
+    resolution_attainment_pct: float | None
+    attained: bool | None
+    final: bool
+
+
 class QualityReport(ReadModel):
     """Quality supervision of after-sales service for one period (2.1.6)."""
 
@@ -391,3 +408,6 @@ class QualityReport(ReadModel):
     recovery_amount: Decimal | None = None
     csat: ScorePoint | None = None
     nps: ScorePoint | None = None
+    availability: list[ContractAvailability] | None = Field(
+        None, description="stored SLA attainment per contract and month inside the period (pss, through a core port)"
+    )

@@ -52,7 +52,7 @@ PLATFORM_FUNCTIONS: dict[str, str] = {
     "service_revenue_share": "service revenue / (service + product revenue) of issued invoices in the period",
     "repurchase_rate": "customers with a purchase before the period that purchased again within it",
     "service_profit_margin": "(service revenue - service cost) / service revenue in the period (missing without costs)",
-    "sla_attainment": "share of work orders with a resolution deadline in the period resolved by it",
+    "sla_attainment": "contract-months with the SLA attained (stored by pss), else work orders resolved in time",
     "connected_asset_share": "share of installed assets with a live device token at the period's end",
     "predictive_work_order_share": "share of maintenance work orders of kind predictive or opened by a prediction",
     "mean_time_to_repair_hours": "mean hours from opening to resolution of corrective/predictive work orders",

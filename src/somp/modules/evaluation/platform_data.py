@@ -12,8 +12,11 @@ Definitions (docs/evaluation.md repeats them):
 * ``service_revenue_share``, ``repurchase_rate``, ``service_profit_margin``: the brand KPIs of
   :mod:`somp.modules.kpis` (one definition across the platform); the profit margin is missing
   when no service cost at all is recorded in the period (a margin of 100 % would be invented);
-* ``sla_attainment``: work orders whose resolution deadline falls in the period (cancelled ones
-  excluded): the share not breached (resolved by the deadline), using the work orders' breach rule;
+* ``sla_attainment``: when SLA attainment is stored for months inside the period (the pss module,
+  asked through the core port :mod:`somp.core.sla_ports`, never imported): contract-months whose SLA
+  was attained (availability target reached, no response or resolution clock breached) among those
+  with a measured commitment (missing when none); otherwise work orders whose resolution deadline
+  falls in the period (cancelled ones excluded): the share not breached, by the work orders' rule;
 * ``connected_asset_share``: installed-base assets (installed, in service, degraded, failed, under
   maintenance, upgraded) with a device token issued before the period's end and not revoked by it;
 * ``predictive_work_order_share``: maintenance work orders (preventive, corrective, predictive)
@@ -39,6 +42,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from somp.core import sla_ports
 from somp.modules.assets.lifecycle import AssetState
 from somp.modules.assets.models import Asset, DeviceToken
 from somp.modules.contracts.models import Contract, ContractStatus
@@ -127,6 +131,21 @@ def service_profit_margin(s: Session, w: Window) -> Measured:
 
 
 def sla_attainment(s: Session, w: Window) -> Measured:
+    """The stored SLA attainment per contract and month (through :mod:`somp.core.sla_ports`, answered
+    by the pss module) when any month of the window is stored; else the work orders' breach rule."""
+    source = sla_ports.attainment_source()
+    stored = source.summary(s, w.start, w.end) if source is not None else None
+    if stored is not None:
+        note = f"stored SLA attainment: {stored.months} contract-months"
+        if stored.provisional:
+            note += f", {stored.provisional} provisional"
+        if stored.share is None:
+            return Measured(None, stored.attained, stored.measured, note + ", none with a measured commitment")
+        return Measured(stored.share, stored.attained, stored.measured, note)
+    return _work_order_sla(s, w)
+
+
+def _work_order_sla(s: Session, w: Window) -> Measured:
     rows = s.scalars(
         select(WorkOrder).where(
             WorkOrder.resolution_due_at >= w.start_ts,

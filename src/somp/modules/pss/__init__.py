@@ -6,7 +6,9 @@ questionnaires, houses of quality per offering: :mod:`.requirements`).
 
 Pure engines (no database or web framework): :mod:`.kano`, :mod:`.qfd`, :mod:`.blueprint`,
 :mod:`.pricing` (price models -> invoice lines, NPV / LCC / IRR) and :mod:`.sla_attainment`
-(availability and SLA clocks). :mod:`.billing` runs a period for a tenant; metered usage comes
+(availability and SLA clocks). :mod:`.billing` runs a period for a tenant; :mod:`.sla_records`
+stores the SLA attainment per contract and month (API :mod:`.api_sla`, pages :mod:`.web_sla`) and
+answers the evaluation through :mod:`somp.core.sla_ports`; metered usage comes
 through :mod:`somp.core.metering` (answered by the telemetry module), never by importing it.
 docs/pss.md describes them.
 """
@@ -24,6 +26,8 @@ MANIFEST = ModuleManifest(
     cli="somp.modules.pss.cli:app",
     cli_name="pss",
     demo="somp.modules.pss.demo_design:load",
+    periodic="somp.modules.pss.sla_records:tick",  # SLA attainment: the running month hourly, the last one final
+    extra={"sla_attainment": "somp.modules.pss.sla_records:StoredAttainment"},  # core port somp.core.sla_ports
     nav=(
         NavItem("pss.nav.billing", "/pss/billing", "2", "pss:read"),
         NavItem("pss.nav.sell_vs_serve", "/pss/sell-vs-serve", "2", "pss:read"),
@@ -31,5 +35,6 @@ MANIFEST = ModuleManifest(
         NavItem("pss.nav.blueprints", "/pss/blueprints", "2", "pss:read"),
         NavItem("pss.nav.delivery", "/pss/delivery", "2", "pss:read"),
         NavItem("pss.nav.delivery_kpis", "/pss/delivery-kpis", "2", "pss:read"),
+        NavItem("sla.nav.attainment", "/pss/sla", "2", "pss:read"),
     ),
 )

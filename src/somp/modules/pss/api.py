@@ -93,3 +93,7 @@ router.include_router(_requirements_router)  # requirements, Kano, QFD (2.1.1)
 from somp.modules.pss import api_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
 
 router.include_router(api_design.router)
+# stored SLA attainment per contract and month (issue 5): api_sla.py
+from somp.modules.pss.api_sla import router as _sla_router  # noqa: E402
+
+router.include_router(_sla_router)

@@ -23,8 +23,10 @@ Rules:
 * **availability**: outages from the covered assets' lifecycle timeline: time ``failed``, and
   ``under_maintenance`` entered from ``failed`` (a repair); maintenance entered from a working state
   is planned and not downtime. Availability is counted in the SLA's service calendar
-  (:mod:`somp.core.calendars`, 24 x 7 by default; a calendar no installed module offers any more:
-  ``unknown_calendar``). No covered asset: ``no_availability``;
+  (:mod:`somp.core.calendars`, 24 x 7 by default, or e.g. ``china_calendar`` offered by the
+  after-sales module; a calendar no installed module offers any more: ``unknown_calendar``; a month
+  the calendar has no holiday data for: ``calendar_not_covered``). No covered asset:
+  ``no_availability``;
 * **availability-based plans**: the band bonus is an invoice line, the band penalty a credit note
   line (invoices carry no negative lines);
 * **SLA credits** (credit note): the availability credit (% of the month's charges) when availability
@@ -174,7 +176,12 @@ def run(
                 raise Skip("no_price_plan", "no price plan agreed for the contract")
             if c.id not in cals:
                 raise Skip("unknown_calendar", f"the SLA names service calendar {c.sla.calendar!r}, not installed")
-            res = _price(c, p, start, end, now, usage, outages, tickets.get(c.id, ()), cals[c.id])
+            if isinstance(tickets.get(c.id), calendars.CalendarNotCovered):
+                raise Skip("calendar_not_covered", str(tickets[c.id]))
+            try:
+                res = _price(c, p, start, end, now, usage, outages, tickets.get(c.id, ()), cals[c.id])
+            except calendars.CalendarNotCovered as exc:  # a year without the calendar's holiday notice
+                raise Skip("calendar_not_covered", str(exc)) from None
             if not res.invoice_lines and not res.credit_lines:
                 raise Skip("nothing_to_bill", "no charge in this period")
             drafts.append((c, res))
@@ -348,7 +355,7 @@ def _work_orders(
     end: dt.datetime,
     now: dt.datetime,
     cal: dict[int, calendars.ServiceCalendar],
-) -> dict[int, list[Ticket]]:
+) -> dict[int, list[Ticket] | calendars.CalendarNotCovered]:
     """The month's incident work orders per contract (its own ``contract_id``, else the contract
     covering its asset), with their clocks read at ``now`` on the SLA's calendar."""
     if not with_targets:
@@ -364,17 +371,21 @@ def _work_orders(
             WorkOrder.status != WorkOrderStatus.cancelled,
         )
     )  # fmt: skip
-    out: dict[int, list[Ticket]] = defaultdict(list)
+    out: dict[int, list[Ticket] | calendars.CalendarNotCovered] = defaultdict(list)
     for number, cid, aid, priority, opened, responded, resolved in rows:
         c = by_id.get(cid) if cid else by_asset.get(aid)
-        if c is None:
+        if c is None or isinstance(out[c.id], calendars.CalendarNotCovered):
             continue
         target = c.sla.targets.get(str(priority))
         if not target:
             continue
         hours = 3600
-        resp = clock(cal[c.id], opened, responded, float(target["response_hours"]) * hours, now)
-        reso = clock(cal[c.id], opened, resolved, float(target["resolution_hours"]) * hours, now)
+        try:
+            resp = clock(cal[c.id], opened, responded, float(target["response_hours"]) * hours, now)
+            reso = clock(cal[c.id], opened, resolved, float(target["resolution_hours"]) * hours, now)
+        except calendars.CalendarNotCovered as exc:  # the contract is skipped, the others are billed
+            out[c.id] = exc
+            continue
         out[c.id].append(Ticket(number, opened, resp, reso))
     return out
 

@@ -87,3 +87,71 @@ from somp.modules.pss import cli_design  # noqa: E402  (blueprints and delivery 
 
 app.add_typer(cli_design.blueprint_app, name="blueprint")
 app.command("delivery-kpis")(cli_design.delivery_kpis)
+
+
+@app.command("sla")
+def sla(
+    period: Annotated[str, typer.Option(help="the month, YYYY-MM (China time)")],
+    tenant: Annotated[
+        str | None, typer.Option(help="the enterprise: its id or unified social credit code (default: every one)")
+    ] = None,
+    contract: Annotated[int | None, typer.Option(help="one contract id (with --tenant)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the stored records as JSON")] = False,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Measure and store the SLA attainment of every live contract for one month: availability from
+    the assets' outages (incl. those the monitoring derived from telemetry), response and resolution
+    of work orders and after-sales tickets. Computing again replaces the month's records."""
+    import json
+
+    from rich.table import Table
+    from sqlalchemy import or_, select
+
+    from somp.core.errors import DomainError
+    from somp.core.identity import Tenant
+    from somp.core.tenancy import Scope
+    from somp.modules.contracts.models import Contract
+    from somp.modules.pss import sla_records
+    from somp.modules.pss.schemas_sla import SlaRecordRead
+
+    if contract is not None and tenant is None:
+        raise fail("--contract needs --tenant")
+    db = open_database(settings_for(data_dir, database_url))
+    with db.session(Scope.all_tenants()) as s:
+        if tenant is None:
+            tenants = list(s.scalars(select(Contract.tenant_id).distinct().order_by(Contract.tenant_id)))
+        else:
+            cond = Tenant.uscc == tenant.upper()
+            if tenant.isdigit():
+                cond = or_(cond, Tenant.id == int(tenant))
+            tenants = list(s.scalars(select(Tenant.id).where(cond)))
+            if not tenants:
+                raise fail(f"no enterprise {tenant!r}")
+    table = Table(title=f"SLA attainment {period}")
+    for col in ("tenant", "contract", "availability %", "target %", "response %", "resolution %", "attained", "note"):
+        table.add_column(col)
+    dump = []
+    for tid in tenants:
+        with db.session(Scope.tenant(tid)) as s:
+            try:
+                res = sla_records.compute(s, period, contract_id=contract)
+            except DomainError as e:
+                raise fail(str(e)) from None
+            for r in res.records:
+                dump.append(SlaRecordRead.model_validate(r).model_dump(mode="json"))
+                table.add_row(
+                    str(tid), r.contract_number, _show(r.availability_pct), _show(r.availability_target_pct),
+                    _show(r.response_attainment_pct), _show(r.resolution_attainment_pct),
+                    {True: "yes", False: "no", None: "-"}[r.attained], r.note or "",
+                )  # fmt: skip
+            s.commit()
+    if as_json:
+        console.print_json(json.dumps(dump))
+    else:
+        console.print(table)
+        console.print(f"{len(dump)} contract-months stored")
+
+
+def _show(x: object) -> str:
+    return "-" if x is None else str(x)

@@ -145,3 +145,57 @@ class BilledPeriod(TenantOwned, Base):
 
 from somp.modules.pss import design_models as design_models  # noqa: E402  (design and delivery tables, 2.1.2 / 2.1.5)
 from somp.modules.pss import requirements_models  # noqa: E402, F401 - requirements engineering (2.1.1)
+
+# ---- SLA attainment per contract and month (issue 5: stored, fed to the evaluation) -------------
+
+
+class SlaAttainmentRecord(TenantOwned, Base):
+    """The SLA attainment of one contract in one month (China time), as last computed
+    (:mod:`.sla_records`): availability, MTRS/MTBF/MTBSI from the covered assets' outages (manual
+    and telemetry-derived state changes), response and resolution clocks of the month's work orders
+    and after-sales tickets. ``final``: computed after the month ended (a running month is
+    provisional and recomputed). A measure that could not be taken is NULL, never 0."""
+
+    __tablename__ = "pss_sla_attainment"
+    __customer_column__ = "customer_id"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "contract_id", "period"),
+        tenant_fk("contract_id", "contracts", ondelete="CASCADE"),
+        tenant_fk("customer_id", "customers"),
+        Index("ix_pss_sla_attainment_period", "tenant_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int]
+    contract_number: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int]
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]  # exclusive
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    final: Mapped[bool] = mapped_column(default=False)
+    calendar: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(300))  # why a measure is missing
+    assets: Mapped[int] = mapped_column(default=0)
+    agreed_hours: Mapped[float | None] = mapped_column(Float)
+    downtime_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    outages: Mapped[int] = mapped_column(default=0)  # service breaks
+    monitored_outages: Mapped[int] = mapped_column(default=0)  # of them started by monitoring (telemetry)
+    availability_pct: Mapped[Decimal | None] = mapped_column(Percent)
+    availability_target_pct: Mapped[Decimal | None] = mapped_column(Percent)
+    availability_met: Mapped[bool | None]
+    mtrs_hours: Mapped[float | None] = mapped_column(Float)
+    mtbf_hours: Mapped[float | None] = mapped_column(Float)
+    mtbsi_hours: Mapped[float | None] = mapped_column(Float)
+    work_orders: Mapped[int] = mapped_column(default=0)
+    tickets: Mapped[int] = mapped_column(default=0)
+    response_met: Mapped[int] = mapped_column(default=0)
+    response_breached: Mapped[int] = mapped_column(default=0)
+    response_pending: Mapped[int] = mapped_column(default=0)
+    resolution_met: Mapped[int] = mapped_column(default=0)
+    resolution_breached: Mapped[int] = mapped_column(default=0)
+    resolution_pending: Mapped[int] = mapped_column(default=0)
+    response_attainment_pct: Mapped[Decimal | None] = mapped_column(Percent)
+    resolution_attainment_pct: Mapped[Decimal | None] = mapped_column(Percent)
+    attained: Mapped[bool | None]  # every measured commitment met; NULL when nothing was measured
+    breached: Mapped[list[Any]] = mapped_column(JSON, default=list)  # codes of tickets / work orders

@@ -244,3 +244,7 @@ router.include_router(_requirements_pages)  # requirements, Kano, house of quali
 from somp.modules.pss import web_design  # noqa: E402  (blueprints, interfaces, delivery: 2.1.2 / 2.1.5)
 
 router.include_router(web_design.router)
+# stored SLA attainment per contract and month (issue 5): web_sla.py
+from somp.modules.pss.web_sla import router as _sla_pages  # noqa: E402
+
+router.include_router(_sla_pages)
