@@ -9,20 +9,17 @@ and input-output engines run for either.
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, UploadFile, status
 
 from somp.api.common import Listing, page
-from somp.api.deps import RequestContext, current_principal, requires
-from somp.core.auth import Principal
 from somp.core.errors import FieldError as FE
 from somp.core.errors import Forbidden, ValidationFailed
 from somp.core.pagination import Page
-from somp.core.schemas import MAX_ID
 from somp.modules.evaluation import service
+from somp.modules.evaluation.api_deps import OptId, Read, Review, Write
 from somp.modules.evaluation.models import EvaluationStatus
 from somp.modules.evaluation.schemas import (
     AhpIn,
@@ -44,33 +41,7 @@ from somp.modules.evaluation.schemas import (
 )
 
 router = APIRouter(tags=["evaluation"])
-READ_ANY = ("self_assessment:read", "evaluation:read")
 MAX_TABLE_BYTES = 50 * 1024 * 1024
-
-
-def requires_any(*permissions: str):  # noqa: ANN201
-    """Like :func:`somp.api.deps.requires`, for routes open to the enterprise and the evaluator."""
-
-    async def dependency(
-        request: Request, principal: Principal = Depends(current_principal)
-    ) -> AsyncIterator[RequestContext]:
-        if not any(principal.can(p) for p in permissions):
-            raise Forbidden(f"your roles ({', '.join(sorted(principal.roles))}) allow none of {', '.join(permissions)}")
-        db = request.app.state.db
-        session = db.new_session(principal.scope)
-        try:
-            yield RequestContext(principal, session, db, request.app.state.bus)
-        finally:
-            session.close()
-
-    dependency.__name__ = "requires_any_" + "_".join(p.replace(":", "_") for p in permissions)
-    return dependency
-
-
-Read = Annotated[RequestContext, Depends(requires_any(*READ_ANY))]
-Write = Annotated[RequestContext, Depends(requires("self_assessment:write"))]
-Review = Annotated[RequestContext, Depends(requires("evaluation:review"))]
-OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 # ---- indicator systems ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, status
 from somp.api.deps import RequestContext, requires
 from somp.core.schemas import MAX_ID
 from somp.modules.evaluation import programmes, regions_service, standards
-from somp.modules.evaluation.api import Read, Review, Write
+from somp.modules.evaluation.api_deps import Read, Review, Write
 from somp.modules.evaluation.models import ApplicationStatus, StandardStatus
 from somp.modules.evaluation.schemas_programmes import (
     ApplicationCreate,

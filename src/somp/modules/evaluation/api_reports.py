@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from somp.core.errors import DomainError, ValidationFailed
 from somp.core.errors import FieldError as FE
 from somp.modules.evaluation import evidence, reports, service, yearly
-from somp.modules.evaluation.api import Read, Write
+from somp.modules.evaluation.api_deps import Read, Write
 from somp.modules.evaluation.models import AnswerSource
 from somp.modules.evaluation.schemas import AnswerIn, AnswersIn, EvaluationDetail, SystemCreate, SystemRead
 from somp.modules.evaluation.schemas_reports import (
