@@ -359,6 +359,8 @@ PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
 DEVICE_ROUTES = {("POST", "/telemetry")}
 # Required query parameters of some routes (filled so the lookup, not validation, decides).
 QUERY = {"/assets/{asset_id}/telemetry": {"metric": "mbmark", "start": "2026-01-01T00:00:00Z"}}
+# the region report (evaluators only; every member enterprise's figures): the year is required
+QUERY |= {f"/evaluation/region-report.{ext}": {"year": 2025} for ext in ("html", "pdf", "xlsx")}
 
 
 def _fill(path: str, ids: dict[str, int]) -> str:
@@ -743,6 +745,9 @@ EVALUATOR_ALLOWED = {
     "/evaluation/evaluations/{evaluation_id}/report.pdf",
     "/evaluation/evaluations/{evaluation_id}/report.xlsx",
     "/evaluation/evaluations/{evaluation_id}/badge.svg",
+    "/evaluation/region-report.html",
+    "/evaluation/region-report.pdf",
+    "/evaluation/region-report.xlsx",
     "/me",
     "/tokens",
     "/tokens/{token_id}",
