@@ -97,6 +97,17 @@ def test_compute_fills_statement_indicators_measured_values_win(people):  # noqa
     got = _answers(b, eid)
     assert got["DR1.3"]["value"] == pytest.approx(0.2) and got["DR1.3"]["note"] == "uploaded (statements 2024 and 2025)"
     assert ev["result"]["indicators"]["DR1.3"]["source"] == "uploaded"
+    assert got["DR1.1"]["note"] == "uploaded (statement 2025)"  # computing again keeps the provenance
+    assert got["DR1.1"]["detail"]["statement"]["numerator"] == 2400 and "platform" in got["DR1.1"]["detail"]
+    # a new statement of the year replaces the figures it gave: service revenue 2,400 -> 3,000 (and the
+    # operating surplus 900 -> 1,500, so the income method still balances)
+    new = {"service_revenue": 3000, "operating_surplus": 1500}
+    rows = [(r[0], new.get(r[0], r[1])) for r in ROWS]
+    r = b.post(f"{API}/financial-statements", data={"year": 2025}, files={"file": ("2025b.csv", _csv(rows))})
+    assert r.status_code == 201, r.text
+    b.post(f"{API}/evaluations/{eid}/compute", json={})
+    got = _answers(b, eid)
+    assert got["DR1.1"]["value"] == pytest.approx(3000 / 11100) and got["DR1.3"]["value"] == pytest.approx(0.5)
     # a figure the enterprise enters itself is kept
     version = b.get(f"{API}/evaluations/{eid}").json()["version"]
     r = b.post(f"{API}/evaluations/{eid}/answers",

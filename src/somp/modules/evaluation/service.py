@@ -327,7 +327,8 @@ def _compute_platform(session: Session, system: ind.IndicatorSystem, ev: Evaluat
         m = values[i.source.function]
         row = existing.get(i.code)
         if m.value is None and row is not None and row.source is AnswerSource.uploaded and row.value is not None:
-            row.detail = {"platform": m.detail()}  # keep the uploaded figure, say the platform has none
+            # keep the uploaded figure (and where a statement gave it), say the platform has none
+            row.detail = {**(row.detail or {}), "platform": m.detail()}
             continue
         if row is None:
             row = EvaluationAnswer(evaluation_id=ev.id, indicator_code=i.code, source=AnswerSource.computed)

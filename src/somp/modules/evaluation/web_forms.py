@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from somp.core.database import utcnow
 from somp.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from somp.modules.evaluation import programmes, standards, yearly
 from somp.modules.evaluation import recognition as rc
@@ -178,8 +179,6 @@ def applications_page(request: Request) -> HTMLResponse:
         _readable(w)
         rows = programmes.list_applications(w.session)
         progs = {p["code"]: p for p in programmes.programme_list()}
-        from somp.core.database import utcnow
-
         return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=None, rows=rows,
                       progs=progs, choices=_enterprise_programmes(), can_write=w.can("self_assessment:write"),
                       default_year=utcnow().year - 1, csrf_field=CSRF_FIELD)  # fmt: skip
@@ -193,13 +192,12 @@ def application_detail(request: Request) -> HTMLResponse:
         except NotFound:
             raise PageNotFound() from None
         prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
-        declarable = [c for c in prog["criteria"]]
         editable = w.can("self_assessment:write") and row.status in (
             ApplicationStatus.draft,
             ApplicationStatus.returned,
         )
         return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=row, prog=prog,
-                      declarable=declarable, editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
+                      declarable=prog["criteria"], editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
 
 
 def _declared(form: FormData, prog: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
