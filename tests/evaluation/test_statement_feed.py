@@ -3,6 +3,9 @@ the pure rule on a hand-computed example, then end to end through the API on SQL
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from somp.modules.evaluation import enterprise_io as eio
@@ -108,6 +111,12 @@ def test_compute_fills_statement_indicators_measured_values_win(people):  # noqa
     b.post(f"{API}/evaluations/{eid}/compute", json={})
     got = _answers(b, eid)
     assert got["DR1.1"]["value"] == pytest.approx(3000 / 11100) and got["DR1.3"]["value"] == pytest.approx(0.5)
+    # the report traces it: the note, the measure with numerator / denominator, in HTML and Excel
+    html = b.get(f"{API}/evaluations/{eid}/report.html").text
+    assert "uploaded (statements 2024 and 2025)" in html and "service_revenue_growth: 3,000 / 2,000" in html
+    wb = openpyxl.load_workbook(io.BytesIO(b.get(f"{API}/evaluations/{eid}/report.xlsx").content))
+    row = next(r for r in wb["indicators"].iter_rows(min_row=2, values_only=True) if r[0] == "DR1.3")
+    assert row[7] == "uploaded" and (row[10], row[11]) == (3000, 2000) and "statements 2024 and 2025" in row[12]
     # a figure the enterprise enters itself is kept
     version = b.get(f"{API}/evaluations/{eid}").json()["version"]
     r = b.post(f"{API}/evaluations/{eid}/answers",
