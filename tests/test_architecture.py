@@ -33,6 +33,7 @@ PURE_ENGINES = [
     "modules/evaluation/recognition.py",
     "modules/evaluation/enterprise_io.py",
     "modules/evaluation/sustainability.py",
+    "modules/evaluation/statement_feed.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
     "modules/customization/document.py",

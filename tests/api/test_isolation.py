@@ -410,6 +410,8 @@ QUERY = {
     "/assets/{asset_id}/telemetry": {"metric": "mbmark", "start": "2026-01-01T00:00:00Z"},
     "/pss/delivery-kpis": {"period": "2026-01"},
 }
+# the region report (evaluators only; every member enterprise's figures): the year is required
+QUERY |= {f"/evaluation/region-report.{ext}": {"year": 2025} for ext in ("html", "pdf", "xlsx")}
 
 
 def _fill(path: str, ids: dict[str, int]) -> str:
@@ -834,6 +836,9 @@ EVALUATOR_ALLOWED = {
     "/evaluation/evaluations/{evaluation_id}/report.pdf",
     "/evaluation/evaluations/{evaluation_id}/report.xlsx",
     "/evaluation/evaluations/{evaluation_id}/badge.svg",
+    "/evaluation/region-report.html",
+    "/evaluation/region-report.pdf",
+    "/evaluation/region-report.xlsx",
     "/me",
     "/tokens",
     "/tokens/{token_id}",
@@ -943,6 +948,8 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/portal/surveys/{survey_id}/answer": {"score": "5"},
     "/surveys/{survey_id}/edit": {"title": "hijacked", "question": "x", "status": "closed"},
     "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
+    "/evaluation/programmes/conformance/{check_id}": {"action": "submit", "judgement__A-SI": "conforms"},
+    "/evaluation/programmes/applications/{application_id}": {"action": "submit"},
     "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
     "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
     "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},
@@ -996,6 +1003,9 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/products/new": None,
         "/customers/new": None,
         "/evaluation/yearly/statement": None,  # the caller's own year
+        "/evaluation/programmes/conformance": None,  # references a platform standard: own row, stamped
+        "/evaluation/programmes/applications": None,  # references nothing: own row, stamped
+        "/evaluation/yearly/sustainability": None,  # the caller's own year
         "/shared-mfg/orders/new": None,  # operations name capabilities only
         "/pss/sla": None,  # computes the caller's own contracts (a month, nothing of B to name)
     }
@@ -1053,6 +1063,7 @@ def test_evaluator_sees_no_tenant_page(app, db, worlds):
             method != "GET"
             or path in ("/login", "/evaluation", "/terminology", "/")
             or path.startswith(("/evaluation/maturity", "/evaluation/regions", "/evaluation/programmes"))
+            or path == "/evaluation/yearly"  # every enterprise's statements and ESG records: the evaluator's
             or path.startswith("/evaluation/maturity")
         ):
             continue

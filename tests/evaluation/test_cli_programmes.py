@@ -85,3 +85,38 @@ def test_standards_catalogue_json():
     out = json.loads(run("standards", "--status", "published").output)
     assert [s["code"] for s in out["standards"]] == ["GB/T 43880.4-2024", "GB/T 39116-2020", "GB/T 39117-2020"]
     assert out["progress"]["published"] == 1 and out["progress"]["target"] == 20
+
+
+def test_region_report_is_written_as_excel_and_html(data_dir, tmp_path):
+    """``somp evaluate report-region``: the same ranks as ``region rank``, written to a file."""
+    import hashlib
+    import io
+
+    import openpyxl
+
+    folder, uscc = data_dir
+    d = ("--data-dir", folder)
+    run("region", "add", "320500", "苏州市", "--area", "8657", *d)
+    run("region", "add", "330100", "杭州市", "--area", "16850", *d)
+    run("region", "stats", "320500", "--year", "2025", "--manufacturing-enterprises", "120", "--source", "年鉴", *d)
+    run("region", "member", "320500", "--uscc", uscc, *d)
+    target = tmp_path / "r.xlsx"
+    r = run("report-region", "--year", "2025", "--format", "xlsx", "--out", str(target), *d)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert out["written"] == str(target) and out["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    ranks = {x["code"]: x["rank"] for x in out["regions"]}
+    rank = {x["region"]: x["rank"] for x in json.loads(run("region", "rank", "--year", "2025", *d).output)["rows"]}
+    assert ranks == rank == {"320500": 1, "330100": 2}
+    wb = openpyxl.load_workbook(io.BytesIO(target.read_bytes()))
+    assert [r[4] for r in wb["statistics"].iter_rows(min_row=2, values_only=True)] == ["年鉴"]
+    html = tmp_path / "r.html"
+    r = run("report-region", "--year", "2025", "--format", "html", "--out", str(html), "--lang", "en", *d)
+    assert r.exit_code == 0 and "Regional service-oriented manufacturing" in html.read_text(encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    db = Database(f"sqlite:///{empty / 'somp.db'}")
+    migrate.upgrade(db.engine)
+    db.dispose()
+    r = run("report-region", "--year", "2025", "--format", "html", "--data-dir", str(empty))
+    assert r.exit_code == 2 and "no regions" in r.output

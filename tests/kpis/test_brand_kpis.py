@@ -66,7 +66,8 @@ def test_periods():
     assert [y.label for y in years(dt.date(2026, 2, 10), 2)] == ["2025", "2026"]
 
 
-def test_kpis_from_platform_data(db, client_as):
+def _enterprise_with_history(db, client_as):
+    """A tenant with contracts (2023 sale, Dec 2024 renewal), a 2025 invoice and a resolved work order."""
     from tests.factories import make_invoice, make_work_order
 
     t = make_tenant(db)
@@ -104,6 +105,11 @@ def test_kpis_from_platform_data(db, client_as):
     api.patch(f"/api/v1/work-orders/{wo.id}", json={"labour_cost": "3000", "parts_cost": "1500", "travel_cost": "500"})
     for st, at in (("in_progress", "2025-05-01T10:00:00Z"), ("resolved", "2025-05-02T10:00:00Z")):
         api.post(f"/api/v1/work-orders/{wo.id}/transitions", json={"to_status": st, "at": at})
+    return t, api
+
+
+def test_kpis_from_platform_data(db, client_as):
+    t, api = _enterprise_with_history(db, client_as)
     with db.session(Scope.tenant(t.id)) as s:
         (k,) = brand_kpi_series(s, [Y2025])
     assert k.service_revenue == D("12000.00") and k.product_revenue == D("250000.00")
@@ -114,3 +120,27 @@ def test_kpis_from_platform_data(db, client_as):
     r = api.get("/api/v1/kpis/brand", params={"granularity": "year", "until": "2025-06-30", "count": 2})
     assert [x["period"] for x in r.json()["periods"]] == ["2024", "2025"]
     assert r.json()["periods"][0]["service_revenue_share"] is None
+
+
+def test_grouped_kpis_of_many_tenants_equal_each_tenants_own_series(db, client_as):
+    """``brand_kpis_by_tenant`` (three grouped statements) gives, for every tenant, exactly what
+    ``brand_kpi_series`` gives in that tenant's own scope; a tenant without data gets no-data KPIs."""
+    from somp.modules.kpis.service import brand_kpis_by_tenant
+    from tests.factories import make_invoice
+
+    t1, _ = _enterprise_with_history(db, client_as)
+    t2, api2 = _enterprise_with_history(db, client_as)
+    c2 = make_customer(db, t2)
+    inv = make_invoice(db, t2, c2.id, issued_on=dt.date(2024, 7, 1))
+    api2.post(f"/api/v1/invoices/{inv.id}/transitions", json={"to_status": "issued"})
+    empty = make_tenant(db)
+    periods = years(dt.date(2025, 12, 31), 2)
+    grouped = brand_kpis_by_tenant(db, [t1.id, t2.id, empty.id], periods)
+    assert sorted(grouped) == sorted([t1.id, t2.id, empty.id])
+    for t in (t1, t2, empty):
+        with db.session(Scope.tenant(t.id)) as s:
+            assert grouped[t.id] == brand_kpi_series(s, periods), t.id
+    assert grouped[t2.id][0].product_revenue == D("250000.00")  # t2's 2024 invoice, not t1's
+    assert grouped[t1.id][0].product_revenue == D("0")
+    assert grouped[empty.id][1].service_revenue_share is None
+    assert brand_kpis_by_tenant(db, [], periods) == {}

@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
+def _api_routes(router: APIRouter, prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """Every APIRoute of ``router`` with its path, including the routes of routers it includes:
+    FastAPI >= 0.16x keeps an included router as one ``_IncludedRouter`` entry instead of copying
+    its routes, and a route table that skipped those would hide them from the isolation tests."""
+    out: list[tuple[str, APIRoute]] = []
+    for r in router.routes:
+        if isinstance(r, APIRoute):
+            out.append((prefix + r.path, r))
+        elif hasattr(r, "original_router"):  # fastapi.routing._IncludedRouter
+            sub = getattr(getattr(r, "include_context", None), "prefix", "") or ""
+            out += _api_routes(r.original_router, prefix + sub)
+    return out
+
+
 @dataclass(frozen=True)
 class RouteInfo:
     """One HTTP route as served (the isolation tests enumerate these)."""
@@ -169,9 +183,8 @@ def create_app(
     for prefix, router in routers:
         app.include_router(router, prefix=prefix)
         app.state.route_table += [
-            RouteInfo(prefix + r.path, frozenset(r.methods or ()), r.endpoint, getattr(r, "include_in_schema", True))
-            for r in router.routes
-            if isinstance(r, APIRoute)
+            RouteInfo(prefix + path, frozenset(r.methods or ()), r.endpoint, getattr(r, "include_in_schema", True))
+            for path, r in _api_routes(router)
         ]
 
     app.add_middleware(

@@ -289,3 +289,6 @@ router.include_router(_programmes_router)  # standards, programmes, stored regio
 from somp.modules.evaluation.api_reports import router as _reports_router  # noqa: E402
 
 router.include_router(_reports_router)
+from somp.modules.evaluation.api_region_report import router as _region_report_router  # noqa: E402
+
+router.include_router(_region_report_router)  # the region report (1.3.4)

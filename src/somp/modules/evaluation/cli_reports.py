@@ -4,6 +4,9 @@
   the enterprise report of a stored evaluation (the operator's view of the database: any
   enterprise), written to a file; prints one JSON line (file, size, sha256, enterprise, score,
   level). PDF is printed by headless Chromium.
+* ``somp evaluate report-region --year Y [--previous Y] --format pdf|html|xlsx [--out FILE] [--lang zh|en]``:
+  the region report of the stored regions (1.3.4, read in the evaluator's view); prints one JSON line
+  (file, size, sha256, year, the regions with index and rank).
 * ``somp evaluate statement FILE.csv|xlsx [--unit "10k CNY"]``: the enterprise-level input-output
   measures of a financial statement (no database); every problem with its row, exit code 2.
 """
@@ -68,6 +71,53 @@ def report_command(
     _emit({"written": str(target), "format": fmt, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(),
            "evaluation": e["id"], "enterprise": data["enterprise"]["name"], "score": e["score"], "level": e["level"],
            "system": data["system"]["content_hash"]})  # fmt: skip
+
+
+@app.command("report-region")
+def report_region_command(
+    year: Annotated[int, typer.Option("--year", min=2000, max=2100, help="the year ranked")],
+    previous: Annotated[
+        int | None, typer.Option("--previous", min=2000, max=2100, help="the year compared with (default: year - 1)")
+    ] = None,
+    fmt: Annotated[Literal["pdf", "html", "xlsx"], typer.Option("--format", help="pdf, html or xlsx")] = "pdf",
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (default: region-report-YEAR.EXT)")] = None,
+    lang: Annotated[Literal["zh", "en"], typer.Option("--lang", help="language of the report")] = "zh",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="folder of the embedded database")] = None,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL")] = None,
+) -> None:
+    """Write the region report (1.3.4) of the stored regions: PDF (Chromium), HTML or Excel."""
+    from somp.cli import open_database, settings_for
+    from somp.core.errors import DomainError
+    from somp.core.tenancy import Scope
+    from somp.modules.evaluation import region_report
+    from somp.modules.evaluation.report_render import PdfUnavailable, labels, render_region_html, render_region_pdf
+
+    db = open_database(settings_for(data_dir, database_url))
+    try:
+        with db.session(Scope.evaluation()) as s:
+            try:
+                data = region_report.region_report_data(db, s, year, previous, lang=lang)
+            except DomainError as err:
+                raise _fail(str(err)) from None
+    finally:
+        db.dispose()
+    if fmt == "pdf":
+        try:
+            content = render_region_pdf(data)
+        except PdfUnavailable as err:
+            raise _fail(str(err)) from None
+    elif fmt == "html":
+        content = render_region_html(data).encode("utf-8")
+    else:
+        content = region_report.excel(data, labels(lang)[0])
+    target = out or Path(region_report.filename(data, fmt))
+    try:
+        target.write_bytes(content)
+    except OSError as err:
+        raise _fail(f"cannot write {target}: {err.strerror or err}") from None
+    ranked = [{"code": r["code"], "index": r["index"], "rank": r["rank"]} for r in data["regions"]]
+    _emit({"written": str(target), "format": fmt, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(),
+           "year": data["year"], "previous_year": data["previous_year"], "regions": ranked})  # fmt: skip
 
 
 @app.command("statement")

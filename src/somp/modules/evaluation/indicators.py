@@ -5,7 +5,8 @@ no database, no web framework.
 An :class:`IndicatorSystem` is a tree dimension > sub-dimension > indicator. Each indicator has a
 code, zh/en names and definition, a unit, a direction (benefit/cost), a source (a questionnaire
 answer, an uploaded figure, or a value computed from platform data by a named function in
-:data:`PLATFORM_FUNCTIONS`), a scoring rule and a weight (relative to its siblings; weights are
+:data:`PLATFORM_FUNCTIONS`; an uploaded or computed one may name the financial-statement measure in
+:data:`STATEMENT_MEASURES` that fills it), a scoring rule and a weight (relative to its siblings; weights are
 normalised among siblings, so points out of 100 work as well as fractions). Scoring rules map a value
 to 0-100:
 
@@ -37,7 +38,7 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 from somp.modules.evaluation.mcda import Direction
 
@@ -63,6 +64,16 @@ PLATFORM_FUNCTIONS: dict[str, str] = {
 }
 
 
+# Measures of an uploaded financial statement (1.3.2, :mod:`.enterprise_io`) that can fill an
+# uploaded indicator (or a computed one while the platform has no value): ``source.statement``.
+STATEMENT_MEASURES: dict[str, str] = {
+    "service_revenue_share": "service revenue / operating revenue of the statement of the evaluation's year",
+    "service_revenue_growth": "service revenue of the year's statement / that of the previous year's statement - 1",
+    "service_input_ratio": "purchased services / intermediate inputs of the year's statement",
+    "service_value_added_share": "service value added / operating revenue of the year's statement",
+}
+
+
 class SourceKind(StrEnum):
     questionnaire = "questionnaire"  # 问卷: answered by the enterprise, reviewed by the evaluator
     uploaded = "uploaded"  # 填报: a figure the enterprise uploads (financial statement...)
@@ -82,9 +93,22 @@ class Source(_Model):
     kind: SourceKind
     function: str | None = None  # computed: a name in PLATFORM_FUNCTIONS
     question: Text | None = None  # questionnaire: the question put to the enterprise
+    statement: str | None = None  # uploaded or computed: a measure in STATEMENT_MEASURES that fills it
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("statement") is None:
+            data.pop("statement", None)  # systems without it keep their content hash
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Source:
+        if self.statement is not None:
+            if self.kind is SourceKind.questionnaire:
+                raise ValueError("a questionnaire indicator is not filled from a financial statement")
+            if self.statement not in STATEMENT_MEASURES:
+                raise ValueError(f"unknown statement measure {self.statement!r}; known: {sorted(STATEMENT_MEASURES)}")
         if self.kind is SourceKind.computed:
             if self.function is None:
                 raise ValueError("a computed indicator names its platform function")

@@ -7,7 +7,8 @@ enterprises. Evaluators write regions, statistics and memberships in a platform 
 view is read-only); an enterprise reads its memberships and declares its yearly supplier spend.
 
 Each member's yearly record (:func:`enterprise_records`) takes, for the year [Jan 1, Jan 1):
-revenue and service revenue **measured** from invoices (brand KPIs); maturity level of its latest
+revenue and service revenue **measured** from invoices (brand KPIs of every member read with
+one grouped query, :func:`somp.modules.kpis.service.brand_kpis_by_tenant`); maturity level of its latest
 reviewed evaluation of the year; leading brand / demonstration from **approved** applications to
 ``leading_brand`` / ``demonstration_enterprise`` of that year or before; supplier spend as
 **declared** (the platform records no purchasing). Nothing missing is filled with zero.
@@ -205,7 +206,7 @@ def enterprise_records(db: Database, session: Session, regions: list[RegionRecor
     """The member enterprises' yearly records, and per record the source of each figure. Read in the
     caller's view: the evaluator's (every member) for a regional ranking."""
     from somp.modules.kpis.brand import Period
-    from somp.modules.kpis.service import brand_kpi_series
+    from somp.modules.kpis.service import brand_kpis_by_tenant
 
     by_id = {r.id: r for r in regions}
     members = [m for m in members_of(session) if m.region_id in by_id]
@@ -213,10 +214,10 @@ def enterprise_records(db: Database, session: Session, regions: list[RegionRecor
     out, sources = [], {}
     periods = [Period(dt.date(y, 1, 1), dt.date(y + 1, 1, 1), str(y)) for y in sorted(years)]
     kpis: dict[tuple[int, int], Any] = {}
-    for tid in sorted({m.tenant_id for m in members}):  # each in its own scope, every year in one pass
-        with db.session(Scope.tenant(tid)) as s:
-            for p, k in zip(periods, brand_kpi_series(s, periods), strict=True):
-                kpis[(tid, p.start.year)] = k
+    by_tenant = brand_kpis_by_tenant(db, [m.tenant_id for m in members], periods)  # grouped, one pass
+    for tid, series in by_tenant.items():
+        for p, k in zip(periods, series, strict=True):
+            kpis[(tid, p.start.year)] = k
     for y in years:
         levels = _levels(session, y)
         brands, demos = _recognised(session, "leading_brand", y), _recognised(session, "demonstration_enterprise", y)

@@ -96,13 +96,33 @@ def _asset(path: str) -> Path | None:
 
 def render_pdf(data: dict[str, Any], *, timeout_ms: int = 30_000) -> bytes:
     """The report printed to A4 PDF by headless Chromium, after its charts are drawn."""
+    return print_pdf(lambda: render_html(data, asset_base=ORIGIN), timeout_ms=timeout_ms)
+
+
+def render_region_html(data: dict[str, Any], *, asset_base: str = "") -> str:
+    """The region report (1.3.4, :mod:`.region_report`) as one document, drawn like the enterprise report."""
+    t, e = labels(data["lang"])
+    return _env().get_template("region_report.html").render(
+        r=data, lang=data["lang"], t=t, e=e, charts_json=json_script(data["charts"]),
+        plotly_src=asset_base + PLOTLY_PATH, script_src=asset_base + SCRIPT_PATH,
+    )  # fmt: skip
+
+
+def render_region_pdf(data: dict[str, Any], *, timeout_ms: int = 30_000) -> bytes:
+    """The region report printed to A4 landscape PDF by headless Chromium, after its charts are drawn."""
+    return print_pdf(lambda: render_region_html(data, asset_base=ORIGIN), timeout_ms=timeout_ms, landscape=True)
+
+
+def print_pdf(document: Any, *, timeout_ms: int = 30_000, landscape: bool = False) -> bytes:
+    """Print the HTML ``document()`` gives with headless Chromium (scripts served from the installed
+    packages, every other request refused), once ``window.__reportReady`` is true."""
     if not Path(CHROMIUM).exists():
         raise PdfUnavailable(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:  # pragma: no cover - a dependency of somp
         raise PdfUnavailable("playwright is not installed") from e
-    html = render_html(data, asset_base=ORIGIN)
+    html = document()
 
     def serve(route: Any) -> None:
         url = route.request.url
@@ -120,7 +140,7 @@ def render_pdf(data: dict[str, Any], *, timeout_ms: int = 30_000) -> bytes:
             page.route("**/*", serve)
             page.set_content(html, wait_until="load", timeout=timeout_ms)
             page.wait_for_function("window.__reportReady === true", timeout=timeout_ms)
-            return page.pdf(format="A4", print_background=True,
+            return page.pdf(format="A4", print_background=True, landscape=landscape,
                             margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})  # fmt: skip
         finally:
             browser.close()

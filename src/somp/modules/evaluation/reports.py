@@ -81,6 +81,9 @@ def report_data(db: Database, session: Session, evaluation_id: int, lang: str = 
             source = "missing"
         counts[source] += 1
         detail = dict(a.detail) if a is not None and a.detail else {}
+        fed = detail.get("statement") if isinstance(detail.get("statement"), dict) else None
+        if fed and value is not None and "numerator" not in detail:  # filled from the financial statement
+            detail |= {"numerator": fed.get("numerator"), "denominator": fed.get("denominator")}
         digests = [dict(e, stored=False) for e in (a.evidence if a is not None else [])]
         rows.append({
             "code": i.code, "name": _name(i.name, lang), "definition": _name(i.definition, lang),

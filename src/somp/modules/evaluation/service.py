@@ -28,6 +28,8 @@ from somp.core.identity import Tenant
 from somp.core.service import check_version, list_page
 from somp.core.tenancy import Scope, current_scope
 from somp.modules.evaluation import indicators as ind
+from somp.modules.evaluation import statement_feed as sf
+from somp.modules.evaluation import yearly
 from somp.modules.evaluation.models import (
     AnswerSource,
     EvaluationAnswer,
@@ -309,6 +311,8 @@ def compute(db: Database, session: Session, evaluation_id: int, version: int | N
     system = system_for_evaluation(db, session, ev)
     _compute_platform(session, system, ev)
     session.flush()
+    _fill_from_statements(session, system, ev)
+    session.flush()
     _score(system, ev, answers_of(session, ev.id))
     session.flush()
     return ev
@@ -323,7 +327,8 @@ def _compute_platform(session: Session, system: ind.IndicatorSystem, ev: Evaluat
         m = values[i.source.function]
         row = existing.get(i.code)
         if m.value is None and row is not None and row.source is AnswerSource.uploaded and row.value is not None:
-            row.detail = {"platform": m.detail()}  # keep the uploaded figure, say the platform has none
+            # keep the uploaded figure (and where a statement gave it), say the platform has none
+            row.detail = {**(row.detail or {}), "platform": m.detail()}
             continue
         if row is None:
             row = EvaluationAnswer(evaluation_id=ev.id, indicator_code=i.code, source=AnswerSource.computed)
@@ -331,6 +336,46 @@ def _compute_platform(session: Session, system: ind.IndicatorSystem, ev: Evaluat
         row.value, row.source = m.value, AnswerSource.computed
         row.note = m.note or None
         row.detail = {"function": i.source.function, **m.detail()}
+        row.answered_at, row.answered_by = now, None
+    ev.updated_at = now
+
+
+def _facts(row: Any) -> sf.StatementFacts | None:
+    if row is None:
+        return None
+    return sf.StatementFacts(row.year, row.unit, dict(row.items), dict(row.result or {}), row.filename, row.sha256)
+
+
+def _fill_from_statements(session: Session, system: ind.IndicatorSystem, ev: EvaluationRecord) -> None:
+    """Indicators naming a statement measure take it from the enterprise's financial statement of the
+    evaluation's year (:mod:`.statement_feed`), marked "uploaded (statement YEAR)". A value measured by
+    the platform wins, a figure the enterprise entered itself is kept; a value filled earlier from a
+    statement that no longer gives it becomes missing again (never 0)."""
+    fed = [i for i in system.indicators() if i.source.statement is not None]
+    if not fed:
+        return
+    year = ev.period_start.year
+    current = _facts(yearly.statement_of(session, ev.tenant_id, year))
+    previous = _facts(yearly.statement_of(session, ev.tenant_id, year - 1))
+    existing = {a.indicator_code: a for a in answers_of(session, ev.id)}
+    now = utcnow()
+    for i in fed:
+        row = existing.get(i.code)
+        from_statement = row is not None and "statement" in (row.detail or {})
+        if row is not None and row.value is not None and not from_statement:
+            continue  # measured by the platform, or entered by the enterprise
+        f = sf.statement_value(i.source.statement, year, current, previous)
+        if f.value is None and not from_statement:
+            if row is not None:  # say why the statement could not fill it; the value stays missing
+                row.detail = {**(row.detail or {}), **f.detail}
+            continue
+        if row is None:
+            row = EvaluationAnswer(evaluation_id=ev.id, indicator_code=i.code, source=AnswerSource.uploaded)
+            session.add(row)
+        platform = {"platform": row.detail["platform"]} if row.detail and "platform" in row.detail else {}
+        row.value, row.source = f.value, AnswerSource.uploaded
+        row.note = f.label if f.value is not None else f.why
+        row.detail = {**platform, **f.detail}
         row.answered_at, row.answered_by = now, None
     ev.updated_at = now
 
@@ -385,6 +430,8 @@ def submit(db: Database, session: Session, evaluation_id: int, user_id: int | No
         raise illegal_transition("evaluation_status", ev.status, S.self_assessed, [], "status")
     system = system_for_evaluation(db, session, ev)
     _compute_platform(session, system, ev)
+    session.flush()
+    _fill_from_statements(session, system, ev)
     session.flush()
     _score(system, ev, answers_of(session, ev.id))
     ev.status = S.self_assessed

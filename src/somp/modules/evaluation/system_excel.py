@@ -31,6 +31,7 @@ NODE_COLUMNS = ("dimension", "dimension_zh", "dimension_en", "dimension_weight",
                 "subdimension", "subdimension_zh", "subdimension_en", "subdimension_weight")  # fmt: skip
 INDICATOR_COLUMNS = ("code", "name_zh", "name_en", "definition_zh", "definition_en", "unit", "direction", "source",
                      "function", "question_zh", "question_en", "rule", "weight")  # fmt: skip
+OPTIONAL_INDICATOR_COLUMNS = ("statement",)  # read when present (workbooks written before it lack it)
 LEVEL_COLUMNS = ("level", "name_zh", "name_en", "description_zh", "description_en", "min_coverage", "criteria")
 SYSTEM_KEYS = ("format", "code", "version", "framework", "name_zh", "name_en", "description_zh", "description_en")
 
@@ -54,7 +55,7 @@ def write_workbook(system: IndicatorSystem, target: str | Path | IO[bytes] | Non
         else:
             ws.append([key, data[key]])
     wi = wb.create_sheet("indicators")
-    wi.append([*NODE_COLUMNS, *INDICATOR_COLUMNS])
+    wi.append([*NODE_COLUMNS, *INDICATOR_COLUMNS, *OPTIONAL_INDICATOR_COLUMNS])
     for d in data["dimensions"]:
         for s in d["subdimensions"]:
             for i in s["indicators"]:
@@ -65,6 +66,7 @@ def write_workbook(system: IndicatorSystem, target: str | Path | IO[bytes] | Non
                     i["code"], i["name"]["zh"], i["name"]["en"], i["definition"]["zh"], i["definition"]["en"],
                     i["unit"], i["direction"], src["kind"], src["function"], _text(src["question"], "zh"),
                     _text(src["question"], "en"), json.dumps(i["rule"], ensure_ascii=False), i["weight"],
+                    src.get("statement"),
                 ])  # fmt: skip
     wl = wb.create_sheet("levels")
     wl.append(list(LEVEL_COLUMNS))
@@ -81,7 +83,8 @@ def write_workbook(system: IndicatorSystem, target: str | Path | IO[bytes] | Non
     return None
 
 
-def _rows(wb: Any, sheet: str, columns: tuple[str, ...], errors: list[str]) -> list[tuple[int, dict[str, Any]]]:
+def _rows(wb: Any, sheet: str, columns: tuple[str, ...], errors: list[str], optional: tuple[str, ...] = ()
+          ) -> list[tuple[int, dict[str, Any]]]:  # fmt: skip
     if sheet not in wb.sheetnames:
         errors.append(f"sheet {sheet!r} is missing")
         return []
@@ -94,6 +97,7 @@ def _rows(wb: Any, sheet: str, columns: tuple[str, ...], errors: list[str]) -> l
     if missing:
         errors.append(f"sheet {sheet!r} lacks the columns {missing}")
         return []
+    columns = columns + tuple(c for c in optional if c in header)
     pos = {c: header.index(c) for c in columns}
     out = []
     for n, row in enumerate(rows[1:], start=2):
@@ -134,7 +138,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> IndicatorSystem:
         data["description"] = _bilingual(meta.get("description_zh"), meta.get("description_en"))
     dims: dict[str, dict[str, Any]] = {}
     subs: dict[str, dict[str, Any]] = {}
-    for n, r in _rows(wb, "indicators", NODE_COLUMNS + INDICATOR_COLUMNS, errors):
+    for n, r in _rows(wb, "indicators", NODE_COLUMNS + INDICATOR_COLUMNS, errors, OPTIONAL_INDICATOR_COLUMNS):
         where = f"indicators row {n}"
         node = {"code": r["dimension"], "name": _bilingual(r["dimension_zh"], r["dimension_en"]),
                 "weight": r["dimension_weight"]}  # fmt: skip
@@ -149,7 +153,7 @@ def read_workbook(source: str | Path | IO[bytes] | bytes) -> IndicatorSystem:
         s = subs[str(r["subdimension"])]
         if {k: s[k] for k in node} != node:
             errors.append(f"{where}: sub-dimension {r['subdimension']} differs from its first row")
-        source = {"kind": r["source"], "function": r["function"],
+        source = {"kind": r["source"], "function": r["function"], "statement": r.get("statement"),
                   "question": _bilingual(r["question_zh"], r["question_en"])}  # fmt: skip
         s["indicators"].append({
             "code": r["code"], "name": _bilingual(r["name_zh"], r["name_en"]),

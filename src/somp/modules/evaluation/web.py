@@ -201,3 +201,7 @@ router.include_router(_programmes_pages)  # programmes dashboard, regional ranki
 from somp.modules.evaluation.web_reports import router as _reports_router  # noqa: E402
 
 router.include_router(_reports_router)
+# enterprise forms: conformance self-checks, programme applications, sustainability figures (issue 4)
+from somp.modules.evaluation.web_forms import router as _forms_router  # noqa: E402
+
+router.include_router(_forms_router)

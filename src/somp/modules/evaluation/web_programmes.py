@@ -7,7 +7,10 @@ node 1.3.4), in Chinese and English; included by :mod:`.web`.
   applications; the evaluator sees every applicant's.
 * ``/evaluation/regions`` (evaluators): the stored regions ranked by the regional development index
   of a year, its three dimensions (产业生态, 发展成效, 融合程度), the year-over-year rank change, and a
-  bar chart of the index by dimension (Plotly from the wheel, /static/evaluation/programmes.js).
+  bar chart of the index by dimension (Plotly from the wheel, /static/evaluation/programmes.js), with
+  links to the region report of the year;
+* ``/evaluation/regions/report``, ``report.pdf``, ``report.xlsx`` (evaluators, ``?year=``): the region
+  report (:mod:`.region_report`), the same document as the API's ``region-report.html``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from somp.core.errors import DomainError
 from somp.modules.evaluation import programmes, regions_service, standards
-from somp.web.context import PageForbidden, page
+from somp.web.context import PageForbidden, PageNotFound, page
 from somp.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +92,52 @@ def regions_page(request: Request) -> HTMLResponse:
                       indicators=out.get("indicators", {}), error=error)  # fmt: skip
 
 
+def _region_report(request: Request) -> tuple[dict[str, Any], str]:
+    from somp.modules.evaluation import region_report
+
+    with page(request, "evaluation:read") as w:
+        raw = request.query_params.get("year") or ""
+        year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else dt.date.today().year - 1
+        try:
+            return region_report.region_report_data(w.request.app.state.db, w.session, year, lang=w.lang), w.lang
+        except DomainError as e:
+            raise PageNotFound() from e
+
+
+def region_report_page(request: Request) -> HTMLResponse:
+    from somp.modules.evaluation.report_render import render_region_html
+
+    data, _ = _region_report(request)
+    return HTMLResponse(render_region_html(data))
+
+
+def region_report_pdf(request: Request) -> Response:
+    from somp.modules.evaluation import region_report
+    from somp.modules.evaluation.api_reports import _download
+    from somp.modules.evaluation.report_render import PdfUnavailable, render_region_pdf
+
+    data, _ = _region_report(request)
+    try:
+        pdf = render_region_pdf(data)
+    except PdfUnavailable as e:
+        return Response(str(e), status_code=503, media_type="text/plain; charset=utf-8")
+    return _download(pdf, "application/pdf", region_report.filename(data, "pdf"))
+
+
+def region_report_xlsx(request: Request) -> Response:
+    from somp.modules.evaluation import region_report
+    from somp.modules.evaluation.api_reports import XLSX, _download
+    from somp.modules.evaluation.report_render import labels
+
+    data, lang = _region_report(request)
+    return _download(region_report.excel(data, labels(lang)[0]), XLSX, region_report.filename(data, "xlsx"))
+
+
 router.add_api_route("/evaluation/programmes", programmes_page, methods=["GET"], response_class=HTMLResponse,
                      name="web_evaluation_programmes")  # fmt: skip
 router.add_api_route("/evaluation/regions", regions_page, methods=["GET"], response_class=HTMLResponse,
                      name="web_evaluation_regions")  # fmt: skip
+for _path, _fn, _name in (("/evaluation/regions/report", region_report_page, "web_evaluation_region_report"),
+                          ("/evaluation/regions/report.pdf", region_report_pdf, "web_evaluation_region_report_pdf"),
+                          ("/evaluation/regions/report.xlsx", region_report_xlsx, "web_evaluation_region_report_xlsx")):
+    router.add_api_route(_path, _fn, methods=["GET"], response_class=Response, name=_name)  # fmt: skip

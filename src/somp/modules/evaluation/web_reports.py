@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from somp.core.database import utcnow
 from somp.core.errors import Conflict, NotFound, ValidationFailed
 from somp.modules.evaluation import evidence, reports, service, yearly
+from somp.modules.evaluation import sustainability as su
 from somp.modules.evaluation.api_reports import XLSX, _download
 from somp.modules.evaluation.report_render import PdfUnavailable, labels, render_html, render_pdf
 from somp.web.context import CSRF_FIELD, PageForbidden, PageNotFound, WebContext, check_csrf, flash, page, parse_id
@@ -102,7 +103,7 @@ def yearly_page(request: Request) -> HTMLResponse:
         return render(request, YEARLY, w, title_key="evaluation.yearly.title", statements=statements,
                       records=records, names=names, chart=chart, show_enterprise=w.principal.tenant_id is None,
                       can_upload=w.can("self_assessment:write"), csrf_field=CSRF_FIELD,
-                      default_year=utcnow().year - 1)  # fmt: skip
+                      default_year=utcnow().year - 1, figures=su.FIGURES)  # fmt: skip
 
 
 def upload_statement(request: Request, form: FormData = Depends(read_form)) -> Response:

@@ -1,0 +1,332 @@
+"""Web forms of the enterprise side of issue 4 (framework nodes 1.3.1, 1.3.3 and the standards
+system), in Chinese and English; included by :mod:`.web`. Every form posts with the session's CSRF
+token and goes through the same services as the API, so its checks and errors are the API's; a
+refused form changes nothing and says every reason.
+
+* ``/evaluation/programmes/conformance`` and ``.../conformance/{id}``: the conformance self-check
+  (对标达标) against a catalogue standard's clauses, one judgement per clause with a note and an
+  evidence file (recorded by name, size and sha256, as the API records evidence; the file itself
+  stays with the enterprise), saved as a draft or submitted (final; the evaluator then sees it);
+* ``/evaluation/programmes/applications`` and ``.../applications/{id}``: applications to
+  recognition programmes (draft -> submitted), the figures the enterprise declares, and the
+  criteria checked on every save (measured by the platform where it can, else declared, else
+  missing);
+* ``/evaluation/yearly/sustainability``: a year's sustainability figures (1.3.3), on the yearly page;
+  the year's carbon activities and emission factors (entered through the API) are kept.
+
+Enterprises write with ``self_assessment:write``; the evaluator reads the submitted ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from somp.core.database import utcnow
+from somp.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from somp.modules.evaluation import programmes, standards, yearly
+from somp.modules.evaluation import recognition as rc
+from somp.modules.evaluation import sustainability as su
+from somp.modules.evaluation.models import ApplicationStatus
+from somp.modules.evaluation.schemas_reports import SustainabilityIn
+from somp.web.context import CSRF_FIELD, PageForbidden, PageNotFound, WebContext, check_csrf, flash, page, parse_id
+from somp.web.crud import read_form
+from somp.web.render import ENV, render
+
+router = APIRouter(include_in_schema=False)
+READ_ANY = ("self_assessment:read", "evaluation:read")
+CONFORMANCE_URL = "/evaluation/programmes/conformance"
+APPLICATIONS_URL = "/evaluation/programmes/applications"
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+JUDGEMENTS = tuple(j.value for j in rc.Judgement)
+
+
+def _template(name: str):  # noqa: ANN202 - templates of this module that extend the site's base.html
+    return ENV.from_string((files("somp.modules.evaluation") / "templates" / name).read_text(encoding="utf-8"))
+
+
+CONFORMANCE = _template("forms_conformance.html")
+APPLICATIONS = _template("forms_applications.html")
+
+
+def _readable(w: WebContext) -> None:
+    if not any(w.principal.can(p) for p in READ_ANY):
+        raise PageForbidden(READ_ANY[0])
+
+
+def _reasons(e: DomainError) -> str:
+    errors = getattr(e, "errors", None) or []
+    return "; ".join(f"{x.field}: {x.message}" for x in errors[:20]) or str(e)
+
+
+# ---- conformance self-checks --------------------------------------------------------------------------
+
+
+def conformance_page(request: Request) -> HTMLResponse:
+    with page(request, None) as w:
+        _readable(w)
+        db = request.app.state.db
+        checks = standards.list_checks(w.session)
+        catalogue = standards.list_standards(db, w.session)
+        by_id = {s.id: s for s in catalogue}
+        return render(request, CONFORMANCE, w, title_key="evaluation.forms.conformance_title", check=None,
+                      checks=checks, by_id=by_id, with_clauses=[s for s in catalogue if s.clauses],
+                      can_write=w.can("self_assessment:write"), csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+def conformance_detail(request: Request) -> HTMLResponse:
+    with page(request, None) as w:
+        _readable(w)
+        try:
+            check = standards.get_check(w.session, parse_id(request, "check_id"))
+            std = standards.get_standard(request.app.state.db, w.session, check.standard_id)
+        except NotFound:
+            raise PageNotFound() from None
+        items = {it["clause"]: it for it in check.items or []}
+        editable = w.can("self_assessment:write") and check.submitted_at is None
+        return render(request, CONFORMANCE, w, title_key="evaluation.forms.conformance_title", check=check, std=std,
+                      items=items, judgements=JUDGEMENTS, editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+def conformance_create(request: Request, form: FormData = Depends(read_form)) -> Response:
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        raw = form.get("standard_id")
+        sid = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else 0
+        try:
+            row = standards.start_check(request.app.state.db, w.session, sid, [], w.principal.user_id)
+        except ValidationFailed as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(CONFORMANCE_URL, status_code=303)
+        w.commit()
+        return RedirectResponse(f"{CONFORMANCE_URL}/{row.id}", status_code=303)
+
+
+def _evidence(upload: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The evidence reference of an uploaded file (name, size, sha256), or why it was refused."""
+    if not hasattr(upload, "read") or not getattr(upload, "filename", ""):
+        return None, None
+    data = upload.file.read(MAX_EVIDENCE_BYTES + 1)
+    if len(data) > MAX_EVIDENCE_BYTES:
+        return None, f"{upload.filename}: at most {MAX_EVIDENCE_BYTES} bytes"
+    if not data:
+        return None, f"{upload.filename}: the file is empty"
+    name = "".join(c for c in upload.filename.replace("\\", "/").rsplit("/", 1)[-1] if c.isprintable())[:200]
+    return {"name": name or "evidence", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}, None
+
+
+def conformance_save(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """Save the judgements (the whole list, stored whole or refused); ``action=submit`` makes it final."""
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        cid = parse_id(request, "check_id")
+        back = f"{CONFORMANCE_URL}/{cid}"
+        try:
+            check = standards.get_check(w.session, cid)
+            std = standards.get_standard(request.app.state.db, w.session, check.standard_id)
+        except NotFound:
+            raise PageNotFound() from None
+        before = {it["clause"]: it for it in check.items or []}
+        items, problems = [], []
+        for clause in std.clauses:
+            code = clause["code"]
+            judgement = form.get(f"judgement__{code}")
+            if not judgement:
+                continue  # not judged: missing, never "not conforming"
+            evidence = list(before.get(code, {}).get("evidence") or [])
+            ref, why = _evidence(form.get(f"evidence__{code}"))
+            if why:
+                problems.append(f"{code}: {why}")
+            if ref is not None:
+                evidence.append(ref)
+            note = form.get(f"note__{code}")
+            item = {"clause": code, "judgement": judgement, "evidence": evidence}
+            if isinstance(note, str) and note.strip():
+                item["note"] = note.strip()[:2000]
+            items.append(item)
+        if problems:
+            flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
+            return RedirectResponse(back, status_code=303)
+        raw_version = form.get("version")
+        version = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
+        submit = form.get("action") == "submit"
+        try:
+            standards.update_check(request.app.state.db, w.session, cid, items, version, submit=submit)
+        except (ValidationFailed, Conflict) as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(back, status_code=303)
+        w.commit()
+        flash(request, "evaluation.forms.submitted" if submit else "evaluation.forms.saved")
+        return RedirectResponse(back, status_code=303)
+
+
+# ---- programme applications ---------------------------------------------------------------------------
+
+
+def _enterprise_programmes() -> list[dict[str, Any]]:
+    return [p for p in programmes.programme_list() if p["applicant"] == "enterprise"]
+
+
+def applications_page(request: Request) -> HTMLResponse:
+    with page(request, None) as w:
+        _readable(w)
+        rows = programmes.list_applications(w.session)
+        progs = {p["code"]: p for p in programmes.programme_list()}
+        return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=None, rows=rows,
+                      progs=progs, choices=_enterprise_programmes(), can_write=w.can("self_assessment:write"),
+                      default_year=utcnow().year - 1, csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+def application_detail(request: Request) -> HTMLResponse:
+    with page(request, None) as w:
+        _readable(w)
+        try:
+            row = programmes.get_application(w.session, parse_id(request, "application_id"))
+        except NotFound:
+            raise PageNotFound() from None
+        prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
+        editable = w.can("self_assessment:write") and row.status in (
+            ApplicationStatus.draft,
+            ApplicationStatus.returned,
+        )
+        return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=row, prog=prog,
+                      declarable=prog["criteria"], editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+def _declared(form: FormData, prog: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
+    out, problems = {}, []
+    for c in prog["criteria"]:
+        raw = form.get(f"declared__{c['metric']}")
+        if not isinstance(raw, str) or not raw.strip():
+            continue  # not declared
+        text = raw.strip().replace(",", "")
+        try:
+            value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            problems.append(f"{c['metric']}: {raw!r} is not a number")
+            continue
+        out[c["metric"]] = value
+    return out, problems
+
+
+def application_create(request: Request, form: FormData = Depends(read_form)) -> Response:
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        code, raw_year = form.get("programme"), form.get("year")
+        year = int(raw_year) if isinstance(raw_year, str) and raw_year.strip().isdigit() else None
+        if not isinstance(code, str) or year is None or not 2000 <= year <= 2100:
+            flash(request, "evaluation.forms.refused", reasons="a programme and a year 2000-2100 are required")
+            return RedirectResponse(APPLICATIONS_URL, status_code=303)
+        try:
+            row = programmes.apply(request.app.state.db, w.session, {"programme": code, "year": year},
+                                   w.principal.user_id)  # fmt: skip
+        except (ValidationFailed, Conflict, NotFound) as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(APPLICATIONS_URL, status_code=303)
+        w.commit()
+        return RedirectResponse(f"{APPLICATIONS_URL}/{row.id}", status_code=303)
+
+
+def application_save(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """Save the declared figures (checked again at once); ``action=submit`` also submits."""
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        aid = parse_id(request, "application_id")
+        back = f"{APPLICATIONS_URL}/{aid}"
+        try:
+            row = programmes.get_application(w.session, aid)
+        except NotFound:
+            raise PageNotFound() from None
+        prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
+        declared, problems = _declared(form, prog)
+        if problems:
+            flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
+            return RedirectResponse(back, status_code=303)
+        raw_version = form.get("version")
+        version = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
+        submit = form.get("action") == "submit"
+        try:
+            programmes.update(request.app.state.db, w.session, aid, {"declared": declared, "version": version})
+            if submit:
+                programmes.submit(request.app.state.db, w.session, aid, None)
+        except (ValidationFailed, Conflict) as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(back, status_code=303)
+        except DomainError as e:  # an illegal transition
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=str(e))
+            return RedirectResponse(back, status_code=303)
+        w.commit()
+        flash(request, "evaluation.forms.submitted" if submit else "evaluation.forms.saved")
+        return RedirectResponse(back, status_code=303)
+
+
+# ---- sustainability figures -----------------------------------------------------------------------------
+
+
+def sustainability_save(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """A year's sustainability figures from the yearly page (blank: not reported). The year's stored
+    carbon activities and emission factors are kept; the record is recomputed and stored whole."""
+    back = "/evaluation/yearly"
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        raw_year = form.get("year")
+        year = int(raw_year) if isinstance(raw_year, str) and raw_year.strip().isdigit() else None
+        if year is None or not 2000 <= year <= 2100:
+            flash(request, "evaluation.forms.refused", reasons="year: 2000-2100")
+            return RedirectResponse(back, status_code=303)
+        figures: dict[str, float | None] = {}
+        problems = []
+        for f in su.FIGURES:
+            raw = form.get(f"figure__{f.code}")
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            try:
+                figures[f.code] = float(raw.strip().replace(",", ""))
+            except ValueError:
+                problems.append(f"{f.code}: {raw!r} is not a number")
+        if problems:
+            flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
+            return RedirectResponse(back, status_code=303)
+        tenant_id = w.principal.tenant_id
+        old = yearly.sustainability_of(w.session, tenant_id, year)
+        data = SustainabilityIn.model_validate({
+            "year": year, "figures": figures,
+            "activities": old.activities if old is not None else [], "factors": old.factors if old is not None else [],
+            "version": old.version if old is not None else None,
+        })  # fmt: skip
+        try:
+            yearly.save_sustainability(w.session, tenant_id, data, w.principal.user_id)
+        except (ValidationFailed, Conflict) as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(back, status_code=303)
+        w.commit()
+        flash(request, "evaluation.forms.sustainability_stored", year=year)
+        return RedirectResponse(back, status_code=303)
+
+
+for _path, _fn, _name in (
+    (CONFORMANCE_URL, conformance_page, "web_evaluation_conformance"),
+    (CONFORMANCE_URL + "/{check_id}", conformance_detail, "web_evaluation_conformance_detail"),
+    (APPLICATIONS_URL, applications_page, "web_evaluation_applications"),
+    (APPLICATIONS_URL + "/{application_id}", application_detail, "web_evaluation_application_detail"),
+):
+    router.add_api_route(_path, _fn, methods=["GET"], response_class=HTMLResponse, name=_name)
+for _path, _fn, _name in (
+    (CONFORMANCE_URL, conformance_create, "web_evaluation_conformance_create"),
+    (CONFORMANCE_URL + "/{check_id}", conformance_save, "web_evaluation_conformance_save"),
+    (APPLICATIONS_URL, application_create, "web_evaluation_application_create"),
+    (APPLICATIONS_URL + "/{application_id}", application_save, "web_evaluation_application_save"),
+    ("/evaluation/yearly/sustainability", sustainability_save, "web_evaluation_sustainability_save"),
+):
+    router.add_api_route(_path, _fn, methods=["POST"], response_class=HTMLResponse, name=_name)
