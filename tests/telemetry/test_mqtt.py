@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -200,3 +201,42 @@ def _probe_id(s) -> int:
     from somp.modules.telemetry.models import Metric
 
     return s.scalar(select(Metric.id).where(Metric.key == "probe"))
+
+
+def test_workers_share_one_subscription_and_store_each_message_once(device):
+    """``somp ingest mqtt --workers 2``: two subscriber processes on ``$share/GROUP/TOPIC``; the broker
+    spreads the messages over them, each is stored once, and SIGTERM to the parent stops both."""
+    import re
+
+    run = uuid.uuid4().hex[:8]
+    topic = f"somp-test/{run}/+/telemetry"
+    client_id = f"somp-test-{run}"
+    mine = f"somp-test/{run}/{device.token}/telemetry"
+    cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", device.url, "--topic", topic]
+    cmd += ["--client-id", client_id, "--report-every", "0", "--batch", "20", "--flush-ms", "20", "--workers", "2"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    pub = publisher()
+    try:
+        # each worker prints its line once the broker acknowledged its share of the subscription
+        assert wait_for(lambda: sum("somp ingest: subscribed to" in x for x in lines) == 2, 60), lines
+        for i in range(400):
+            pub.publish(mine, orjson.dumps({"metric": "flow", "ts": T0 + 1 + i, "value": float(i)}), qos=1)
+        assert wait_for(lambda: n_readings(device.db) == 400, 60), n_readings(device.db)
+    finally:
+        pub.disconnect()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        reader.join(10)
+        for k in (1, 2):
+            forget_session(f"{client_id}-{k}")
+    out = "".join(lines)
+    assert proc.returncode == 0, out
+    assert "2 subscribers on $share/somp/" in out
+    stopped = [int(m.replace(",", "")) for m in re.findall(r"stopped; messages ([\d,]+)", out)]
+    assert len(stopped) == 2 and all(n > 0 for n in stopped), out  # both shares took messages
+    with device.db.session(Scope.all_tenants()) as s:
+        ts = stored_readings(s).ts
+    assert len(ts) == 400 and len(set(ts.tolist())) == 400

@@ -34,11 +34,22 @@ def mqtt(
     flush_ms: Annotated[float, typer.Option(help="longest wait before a transaction, ms")] = 50.0,
     receive_maximum: Annotated[int, typer.Option(help="MQTT 5 receive window (unacknowledged messages)")] = 20_000,
     report_every: Annotated[float, typer.Option(help="seconds between progress lines (0: none)")] = 10.0,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="subscriber processes sharing one MQTT shared subscription")
+    ] = 1,
+    share_group: Annotated[str, typer.Option(help="shared-subscription group name (with --workers > 1)")] = "somp",
     data_dir: DataDir = None,
     database_url: DbUrl = None,
 ) -> None:
     """Subscribe to device telemetry (QoS 1) and store it; each message is acknowledged only after
-    its readings are committed. Stops cleanly on SIGINT/SIGTERM."""
+    its readings are committed. Stops cleanly on SIGINT/SIGTERM.
+
+    With ``--workers N`` (N > 1) this process starts N subscriber processes on the shared
+    subscription ``$share/GROUP/TOPIC`` (client ids ``CLIENT-ID-1`` ... ``CLIENT-ID-N``): the broker
+    spreads the messages over them, one Python interpreter lock each. It stops them on SIGINT/SIGTERM
+    and exits with the first non-zero exit status among them."""
+    if workers > 1:
+        raise typer.Exit(_run_workers(workers, share_group, topic, client_id))
     from somp.core import migrate
     from somp.core.runtime import settle_heap
     from somp.modules.telemetry.mqtt import MqttIngest, MqttOptions
@@ -86,6 +97,47 @@ def mqtt(
             console.print(sub.stats.line(), highlight=False)
     sub.stop()
     console.print("stopped; " + sub.stats.line(), highlight=False)
+
+
+def _run_workers(workers: int, group: str, topic: str, client_id: str) -> int:
+    """Start ``workers`` copies of this command on a shared subscription and wait for them."""
+    import subprocess
+    import sys
+
+    if not group or any(c in group for c in "/+#"):
+        raise fail("--share-group must be a non-empty name without '/', '+' or '#'", 2)
+    shared = topic if topic.startswith("$share/") else f"$share/{group}/{topic}"
+    args = sys.argv[1:]
+    base: list[str] = []
+    skip = {"--workers", "--topic", "--client-id", "--share-group"}
+    i = 0
+    while i < len(args):  # this command's own arguments, less the ones set per worker
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if name in skip:
+            i += 1 if "=" in a else 2
+            continue
+        base.append(a)
+        i += 1
+    if "mqtt" not in base:
+        raise fail("--workers: cannot rebuild the command line of the worker processes", 2)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "somp", *base, "--topic", shared, "--client-id", f"{client_id}-{k}"]
+        )  # fmt: skip
+        for k in range(1, workers + 1)
+    ]
+
+    def _forward(signum, frame) -> None:  # noqa: ANN001
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+
+    signal.signal(signal.SIGINT, _forward)
+    signal.signal(signal.SIGTERM, _forward)
+    console.print(f"somp ingest: {workers} subscribers on {shared}", highlight=False, soft_wrap=True)
+    codes = [p.wait() for p in procs]
+    return next((c for c in codes if c), 0)
 
 
 @app.command("file")
