@@ -585,6 +585,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/aftersales/tickets/{ticket_id}/transitions"): {"to_status": "in_progress"},
         ("POST", "/aftersales/tickets/{ticket_id}/comments"): {"note": "x"},
         ("POST", "/aftersales/tickets/{ticket_id}/work-order"): {},
+        ("POST", "/aftersales/tickets/{ticket_id}/requirement"): {"offering_id": a["offering"]},
         ("POST", "/aftersales/tickets/{ticket_id}/recovery-actions"): {"kind": "apology", "description": "x"},
         ("PATCH", "/aftersales/recovery-actions/{action_id}"): {"status": "done"},
         ("POST", "/aftersales/escalations/check"): None,  # runs on the caller's own tickets only
@@ -952,6 +953,9 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/shared-mfg/orders/{order_id}/settle": {},
     "/pss/offerings/{offering_id}/blueprint": {"document": "name: x\nsteps: [{code: A, lane: customer, column: 1}]"},
     "/pss/delivery/{project_id}/progress": {"event": "cancel", "on": "2026-01-20"},
+    "/pss/requirements/{requirement_id}": {"title": "hijacked", "weight": "1", "priority": "must"},
+    "/pss/requirements/kano/{questionnaire_id}/answers": {},  # B's questionnaire: 404 before any file
+    "/tickets/{ticket_id}/requirement": {"title": "hijacked"},
 }
 
 
@@ -998,6 +1002,20 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/evaluation/yearly/statement": None,  # the caller's own year
         "/shared-mfg/orders/new": None,  # operations name capabilities only
         "/pss/sla": None,  # computes the caller's own contracts (a month, nothing of B to name)
+        "/pss/requirements/new": {
+            "offering_id": b["offering"],
+            "customer_id": b["customer"],
+            "title": "x",
+            "source_kind": "customer",
+            "priority": "should",
+            "weight": "1",
+        },  # fmt: skip
+        "/pss/delivery/new": {"contract_id": b["contract"]}
+        | {
+            f"{st}_{x}": "2026-03-02"
+            for st in ("plan", "ship", "install", "commission", "acceptance")
+            for x in ("start", "end")
+        },  # fmt: skip
     }
 
 
@@ -1134,3 +1152,35 @@ def test_marketplace_crosses_tenants_only_through_the_published_catalogue(app, d
         from somp.modules.shared_manufacturing.models import Booking
 
         assert s.get(Booking, b.ids["mfg_booking"]).status == "planned"
+
+
+def test_portal_delivery_projects_are_the_customers_own(app, db, client_as, worlds):
+    """The portal's delivery projects (2.1.5, ``delivery:read``): the customer user sees their own
+    customer's projects with stages and dates, not another customer's of the same tenant nor
+    tenant B's; staff and the evaluator do not hold the portal route."""
+    from somp.modules.pss import delivery
+    from somp.modules.pss.design_schemas import DeliveryProjectCreate
+    from tests.web.helpers import WebClient
+
+    a, b = worlds
+    other = make_contract(db, a.tenant, a.ids["other_customer"], a.ids["offering"], [], number="CT2AMARK")
+    day = dt.date(2026, 2, 2)
+    stages = [{"stage": st, "planned_start": day, "planned_end": day} for st in
+              ("plan", "ship", "install", "commission", "acceptance")]  # fmt: skip
+    with db.session(Scope.tenant(a.tenant.id)) as s:
+        hidden = delivery.create_project(s, DeliveryProjectCreate(contract_id=other.id, title="别家交付",
+                                                                  stages=stages), None)  # fmt: skip
+        hidden_number = hidden.number
+        s.commit()
+    api = client_as(a.customer_user)
+    rows = api.get(f"{API}/portal/delivery-projects").json()
+    assert [r["id"] for r in rows] == [a.ids["delivery_project"]]
+    assert [st["stage"] for st in rows[0]["stages"]] == ["plan", "ship", "install", "commission", "acceptance"]
+    assert rows[0]["stages"][0]["status"] == "in_progress" and "note" not in rows[0]
+    assert api.get(f"{API}/pss/delivery-projects").status_code == 403  # the staff route
+    assert client_as(a.admin).get(f"{API}/portal/delivery-projects").status_code == 403
+    web = WebClient(app, a.customer_user.username)
+    page = web.get("/portal/delivery")
+    assert page.status_code == 200 and "CTAMARK" in page.text and "交付AMARK" in page.text
+    assert hidden_number not in page.text and "CT2AMARK" not in page.text and MARK not in page.text
+    assert web.get(f"/pss/delivery/{a.ids['delivery_project']}").status_code == 403

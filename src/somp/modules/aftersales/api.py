@@ -39,6 +39,8 @@ from somp.modules.aftersales.schemas import (
     RecoveryRead,
     RecoveryUpdate,
     RepurchaseRead,
+    RequirementCapture,
+    RequirementStatedRead,
     SatisfactionTrend,
     SlaDefaultRead,
     SlaDefaultsPut,
@@ -162,6 +164,16 @@ def request_work_order(ticket_id: int, data: WorkOrderRequest, c: TicketsWrite):
     t = service.request_work_order(c.session, ticket_id, data, user_id=c.principal.user_id)
     c.commit()
     return service.to_read([t])[0]
+
+
+@router.post(f"{A}/tickets/{{ticket_id}}/requirement", response_model=RequirementStatedRead,
+             status_code=status.HTTP_202_ACCEPTED)  # fmt: skip
+def capture_requirement(ticket_id: int, data: RequirementCapture, c: Write):
+    """Capture what the ticket says as a requirement on an offering (2.1.1): recorded as a domain
+    event; the requirements module creates the requirement (source ``ticket``, the ticket number) (202)."""
+    ev = service.capture_requirement(c.session, ticket_id, data, user_id=c.principal.user_id)
+    c.commit()
+    return RequirementStatedRead.model_validate(ev.model_dump())
 
 
 @router.post(

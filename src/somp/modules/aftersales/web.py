@@ -19,6 +19,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from somp.core.database import utcnow
@@ -40,6 +42,7 @@ from somp.modules.aftersales.models import (
 )
 from somp.modules.aftersales.schemas import (
     ParticipationCreate,
+    RequirementCapture,
     SurveyAnswer,
     SurveyCreate,
     SurveyUpdate,
@@ -49,7 +52,8 @@ from somp.modules.aftersales.schemas import (
     TicketUpdate,
 )
 from somp.modules.assets.service import list_assets
-from somp.modules.catalog.models import Priority
+from somp.modules.catalog.models import Offering, Priority
+from somp.modules.contracts.models import Contract
 from somp.modules.contracts.service import list_contracts
 from somp.modules.customers.service import list_customers
 from somp.modules.workorders.models import WorkOrder
@@ -126,6 +130,9 @@ def _sections(w: WebContext, t: Ticket) -> list[Section]:
                 {"ticket": t, "customer": is_customer(w), "can_reopen": t.status is TicketStatus.resolved},
             )
         )
+    if t.status is not TicketStatus.closed and w.can("aftersales:write"):
+        out.append(Section("section.ticket_requirement", "aftersales/capture_requirement.html",
+                           _requirement_form_data(w, t)))  # fmt: skip
     if w.can("aftersales:read"):
         escalations, _ = service.list_escalations(w.session, ticket_id=t.id, limit=100, cursor=None)
         out.append(
@@ -288,6 +295,39 @@ def ticket_comment(request: Request, form: FormData = Depends(read_form)) -> Any
         except (DomainError, ValueError):
             w.rollback()
             flash(request, "msg.comment_refused")
+        return RedirectResponse(SPEC.url(id_), status_code=303)
+
+
+def _requirement_form_data(w: WebContext, t: Ticket) -> dict[str, Any]:
+    offering_id = None
+    if t.contract_id is not None:
+        contract = w.session.get(Contract, t.contract_id)
+        offering_id = contract.offering_id if contract is not None else None
+    rows = w.session.execute(
+        select(Offering.id, Offering.code, Offering.name, Offering.name_en).order_by(Offering.code)
+    )
+    offerings = [(i, f"{code} {en if w.lang == 'en' and en else name}") for i, code, name, en in rows]
+    return {"ticket": t, "offerings": offerings, "offering_id": offering_id}
+
+
+@router.post("/tickets/{ticket_id}/requirement", response_class=HTMLResponse)
+def ticket_requirement(request: Request, form: FormData = Depends(read_form)) -> Any:
+    """Capture what the ticket says as a requirement (2.1.1): a domain event that the requirements
+    module turns into a requirement with the ticket number as its source reference."""
+    with page(request, "aftersales:write") as w:
+        check_csrf(request, form)
+        id_ = parse_id(request, "ticket_id")
+        service.get_ticket(w.session, id_)
+        raw = {k: str(form.get(k) or "").strip() or None for k in ("offering_id", "title", "title_en", "priority",
+                                                                      "weight")}  # fmt: skip
+        try:
+            data = RequirementCapture(**{k: v for k, v in raw.items() if v is not None})
+            service.capture_requirement(w.session, id_, data, user_id=w.principal.user_id)
+            w.commit()
+            flash(request, "msg.requirement_captured")
+        except (DomainError, ValidationError) as exc:
+            w.rollback()
+            flash(request, "msg.requirement_refused", reason=str(exc).splitlines()[0])
         return RedirectResponse(SPEC.url(id_), status_code=303)
 
 
