@@ -151,18 +151,20 @@ def _aftersales(db, tenant, customer_id, other_customer_id, asset_id, other_asse
         survey = engagement.create_survey(
             s, SurveyCreate(code=f"S{mark}", kind="nps", title=f"调查{mark}", question=f"问题{mark}")
         )
+        answers = []
         for cust in (customer_id, other_customer_id):
-            engagement.answer_survey(
+            answer = engagement.answer_survey(
                 s, survey.id, SurveyAnswerRecorded(customer_id=cust, score=9, comment=f"意见{mark}"),
                 customer_id=cust, user_id=None,
             )  # fmt: skip
+            answers.append(answer.id)
         part = engagement.add_participation(
             s, ParticipationCreate(customer_id=customer_id, stage="co_design", occurred_at=opened,
                                    contract_id=contract_id, summary=f"参与{mark}"),
         )  # fmt: skip
         s.commit()
         ids = {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
-        return ids | {"participation": part.id}
+        return ids | {"participation": part.id, "survey_response": answers[0]}
 
 
 def _requirements(db, tenant, offering_id: int, customer_id: int, mark: str) -> dict:
@@ -400,6 +402,7 @@ PARAM_FOR = {
     "requirement_id": "requirement",
     "questionnaire_id": "kano_questionnaire",
     "project_id": "delivery_project",
+    "response_id": "survey_response",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -599,6 +602,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/aftersales/surveys"): None,  # references nothing
         ("PATCH", "/aftersales/surveys/{survey_id}"): {"title": "hijacked"},
         ("POST", "/aftersales/surveys/{survey_id}/responses"): {"customer_id": a["customer"], "score": 5},
+        ("POST", "/aftersales/surveys/{survey_id}/responses/{response_id}/requirement"): {"offering_id": a["offering"]},
         ("POST", "/portal/surveys/{survey_id}/responses"): {"score": 5},
         # uploads look up the evaluation before reading the file: B's evaluation is a 404 whatever is sent
         ("POST", "/evaluation/evaluations/{evaluation_id}/evidence"): {},

@@ -127,3 +127,32 @@ def page_number(html: str) -> str:
     import re
 
     return re.search(r"TK-\d{4}-\d{6}", html).group(0)
+
+
+def test_a_survey_comment_captured_as_a_requirement(app, db, client_as):
+    shop = make_shop(db)
+    api = client_as(shop.manager)
+    sid = api.post(f"{API}/surveys", json={"code": "NPS-2026Q1", "kind": "nps", "title": "季度回访",
+                                          "question": "您会推荐吗？"}).json()["id"]  # fmt: skip
+    assert api.patch(f"{API}/surveys/{sid}", json={"status": "open"}).status_code == 200
+    t = _ticket(api, shop)
+    answer = {"customer_id": shop.customer.id, "score": 6, "comment": "希望提供能耗月报", "ticket_id": t["id"]}
+    r = api.post(f"{API}/surveys/{sid}/responses", json=answer)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    silent = api.post(f"{API}/surveys/{sid}/responses", json={"customer_id": shop.other_customer.id, "score": 9}).json()
+    # no comment and no title: refused with the reason; another survey's answer: 404
+    r = api.post(
+        f"{API}/surveys/{sid}/responses/{silent['id']}/requirement", json={"offering_id": shop.contract.offering_id}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"
+    assert api.post(f"{API}/surveys/{sid}/responses/999999/requirement", json={}).status_code == 404
+    # the offering comes from the contract of the answer's ticket, the title from the comment
+    r = api.post(f"{API}/surveys/{sid}/responses/{rid}/requirement", json={"weight": "3"})
+    assert r.status_code == 202, r.text
+    assert (r.json()["source_kind"], r.json()["source_ref"]) == ("survey", f"NPS-2026Q1#{rid}")
+    build_bus().dispatch_pending(db)
+    (req,) = _requirements(db, shop)
+    assert (req.source_kind.value, req.source_ref, req.title, req.customer_id) == (
+        "survey", f"NPS-2026Q1#{rid}", "希望提供能耗月报", shop.customer.id)  # fmt: skip
+    assert req.offering_id == shop.contract.offering_id and str(req.weight) == "3.000"

@@ -297,6 +297,19 @@ def record_response(survey_id: int, data: SurveyAnswerRecorded, c: Write):
     return r
 
 
+@router.post(
+    f"{A}/surveys/{{survey_id}}/responses/{{response_id}}/requirement",
+    response_model=RequirementStatedRead,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def capture_survey_requirement(survey_id: int, response_id: int, data: RequirementCapture, c: Write):
+    """Capture what an answer's comment asks for as a requirement (2.1.1): recorded as a domain event;
+    the requirements module creates it (source ``survey``, ``<survey code>#<answer id>``) (202)."""
+    ev = engagement.capture_survey_requirement(c.session, survey_id, response_id, data, user_id=c.principal.user_id)
+    c.commit()
+    return RequirementStatedRead.model_validate(ev.model_dump())
+
+
 @router.get(f"{A}/surveys/{{survey_id}}/responses", response_model=Page[SurveyResponseRead])
 def list_responses(survey_id: int, c: Read, params: Listing, customer_id: IdQuery = None):
     items, nxt = engagement.list_responses(c.session, survey_id, customer_id=customer_id, **params.kw())
