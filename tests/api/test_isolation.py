@@ -960,6 +960,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/pss/requirements/{requirement_id}": {"title": "hijacked", "weight": "1", "priority": "must"},
     "/pss/requirements/kano/{questionnaire_id}/answers": {},  # B's questionnaire: 404 before any file
     "/tickets/{ticket_id}/requirement": {"title": "hijacked"},
+    "/surveys/{survey_id}/requirement": {"response_id": "1", "title": "hijacked"},
 }
 
 

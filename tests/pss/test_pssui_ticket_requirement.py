@@ -156,3 +156,25 @@ def test_a_survey_comment_captured_as_a_requirement(app, db, client_as):
     assert (req.source_kind.value, req.source_ref, req.title, req.customer_id) == (
         "survey", f"NPS-2026Q1#{rid}", "希望提供能耗月报", shop.customer.id)  # fmt: skip
     assert req.offering_id == shop.contract.offering_id and str(req.weight) == "3.000"
+
+
+def test_a_survey_comment_captured_on_the_survey_page(app, db, client_as):
+    shop = make_shop(db)
+    api = client_as(shop.manager)
+    sid = api.post(f"{API}/surveys", json={"code": "CSAT-1", "kind": "csat", "title": "服务满意度",
+                                          "question": "满意吗？"}).json()["id"]  # fmt: skip
+    api.patch(f"{API}/surveys/{sid}", json={"status": "open"})
+    answer = api.post(f"{API}/surveys/{sid}/responses", json={"customer_id": shop.customer.id, "score": 3,
+                                                              "comment": "备件到货太慢"}).json()  # fmt: skip
+    web = WebClient(app, shop.manager.username, lang="en")
+    page = web.get(f"/surveys/{sid}").text
+    assert 'id="capture-survey-requirement"' in page and f'<option value="{answer["id"]}">' in page
+    # no ticket, no offering named: refused with the reason
+    r = web.post(f"/surveys/{sid}/requirement", {"response_id": answer["id"], "weight": "1"})
+    assert r.status_code == 303 and "Not captured:" in web.get(r.headers["location"]).text
+    body = {"response_id": answer["id"], "offering_id": shop.contract.offering_id, "priority": "must", "weight": "2"}
+    r = web.post(f"/surveys/{sid}/requirement", body)
+    assert "Captured; the requirement appears under Customer requirements." in web.get(r.headers["location"]).text
+    build_bus().dispatch_pending(db)
+    (req,) = _requirements(db, shop)
+    assert (req.source_kind.value, req.source_ref, req.title) == ("survey", f"CSAT-1#{answer['id']}", "备件到货太慢")

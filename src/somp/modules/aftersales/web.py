@@ -303,11 +303,14 @@ def _requirement_form_data(w: WebContext, t: Ticket) -> dict[str, Any]:
     if t.contract_id is not None:
         contract = w.session.get(Contract, t.contract_id)
         offering_id = contract.offering_id if contract is not None else None
+    return {"ticket": t, "offerings": _offering_options(w), "offering_id": offering_id}
+
+
+def _offering_options(w: WebContext) -> list[tuple[int, str]]:
     rows = w.session.execute(
         select(Offering.id, Offering.code, Offering.name, Offering.name_en).order_by(Offering.code)
     )
-    offerings = [(i, f"{code} {en if w.lang == 'en' and en else name}") for i, code, name, en in rows]
-    return {"ticket": t, "offerings": offerings, "offering_id": offering_id}
+    return [(i, f"{code} {en if w.lang == 'en' and en else name}") for i, code, name, en in rows]
 
 
 @router.post("/tickets/{ticket_id}/requirement", response_class=HTMLResponse)
@@ -389,7 +392,14 @@ def _survey_sections(w: WebContext, survey: Survey) -> list[Section]:
     scores = [r.score for r in rows]
     score = sat.nps(scores) if survey.kind is SurveyKind.nps else sat.csat(scores)
     summary = [{"name": "n", "value": score.n}, {"name": survey.kind.value.upper(), "value": score.score}]
+    out = []
+    commented = [(r.id, f"{r.respondent}: {(r.comment or '').strip()[:80]}") for r in rows if (r.comment or "").strip()]
+    if commented and w.can("aftersales:write"):
+        offerings = _offering_options(w)
+        out.append(Section("section.survey_requirement", "aftersales/capture_survey_requirement.html",
+                           {"survey": survey, "answers": commented, "offerings": offerings}))  # fmt: skip
     return [
+        *out,
         Section("section.survey_score", "aftersales/survey_score.html", {"summary": summary}),
         table_section(
             w,
@@ -569,3 +579,24 @@ def portal_answer(request: Request, form: FormData = Depends(read_form)) -> Any:
             w.rollback()
             flash(request, "msg.survey_refused")
         return RedirectResponse("/portal#surveys", status_code=303)
+
+
+@router.post("/surveys/{survey_id}/requirement", response_class=HTMLResponse)
+def survey_requirement(request: Request, form: FormData = Depends(read_form)) -> Any:
+    """An answer's comment captured as a requirement (2.1.1): the same domain event as a ticket's."""
+    with page(request, "aftersales:write") as w:
+        check_csrf(request, form)
+        id_ = parse_id(request, "survey_id")
+        engagement.get_survey(w.session, id_)
+        raw = {k: str(form.get(k) or "").strip() or None for k in ("offering_id", "title", "priority", "weight")}
+        response_id = str(form.get("response_id") or "")
+        try:
+            data = RequirementCapture(**{k: v for k, v in raw.items() if v is not None})
+            rid = int(response_id) if response_id.isdigit() and len(response_id) < 12 else 0
+            engagement.capture_survey_requirement(w.session, id_, rid, data, user_id=w.principal.user_id)
+            w.commit()
+            flash(request, "msg.requirement_captured")
+        except (DomainError, ValidationError) as exc:
+            w.rollback()
+            flash(request, "msg.requirement_refused", reason=str(exc).splitlines()[0])
+        return RedirectResponse(SURVEYS.url(id_), status_code=303)
