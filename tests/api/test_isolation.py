@@ -151,18 +151,20 @@ def _aftersales(db, tenant, customer_id, other_customer_id, asset_id, other_asse
         survey = engagement.create_survey(
             s, SurveyCreate(code=f"S{mark}", kind="nps", title=f"调查{mark}", question=f"问题{mark}")
         )
+        answers = []
         for cust in (customer_id, other_customer_id):
-            engagement.answer_survey(
+            answer = engagement.answer_survey(
                 s, survey.id, SurveyAnswerRecorded(customer_id=cust, score=9, comment=f"意见{mark}"),
                 customer_id=cust, user_id=None,
             )  # fmt: skip
+            answers.append(answer.id)
         part = engagement.add_participation(
             s, ParticipationCreate(customer_id=customer_id, stage="co_design", occurred_at=opened,
                                    contract_id=contract_id, summary=f"参与{mark}"),
         )  # fmt: skip
         s.commit()
         ids = {"ticket": tk.id, "other_ticket": tk2.id, "recovery": rec.id, "survey": survey.id}
-        return ids | {"participation": part.id}
+        return ids | {"participation": part.id, "survey_response": answers[0]}
 
 
 def _requirements(db, tenant, offering_id: int, customer_id: int, mark: str) -> dict:
@@ -400,6 +402,7 @@ PARAM_FOR = {
     "requirement_id": "requirement",
     "questionnaire_id": "kano_questionnaire",
     "project_id": "delivery_project",
+    "response_id": "survey_response",
 }
 # GET routes of platform rows every enterprise reads (the standards catalogue): 200, and no B row.
 PLATFORM_ROW_ROUTES = {"/evaluation/standards/{standard_id}"}
@@ -587,6 +590,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/aftersales/tickets/{ticket_id}/transitions"): {"to_status": "in_progress"},
         ("POST", "/aftersales/tickets/{ticket_id}/comments"): {"note": "x"},
         ("POST", "/aftersales/tickets/{ticket_id}/work-order"): {},
+        ("POST", "/aftersales/tickets/{ticket_id}/requirement"): {"offering_id": a["offering"]},
         ("POST", "/aftersales/tickets/{ticket_id}/recovery-actions"): {"kind": "apology", "description": "x"},
         ("PATCH", "/aftersales/recovery-actions/{action_id}"): {"status": "done"},
         ("POST", "/aftersales/escalations/check"): None,  # runs on the caller's own tickets only
@@ -600,6 +604,7 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/aftersales/surveys"): None,  # references nothing
         ("PATCH", "/aftersales/surveys/{survey_id}"): {"title": "hijacked"},
         ("POST", "/aftersales/surveys/{survey_id}/responses"): {"customer_id": a["customer"], "score": 5},
+        ("POST", "/aftersales/surveys/{survey_id}/responses/{response_id}/requirement"): {"offering_id": a["offering"]},
         ("POST", "/portal/surveys/{survey_id}/responses"): {"score": 5},
         # uploads look up the evaluation before reading the file: B's evaluation is a 404 whatever is sent
         ("POST", "/evaluation/evaluations/{evaluation_id}/evidence"): {},
@@ -959,6 +964,10 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/shared-mfg/orders/{order_id}/settle": {},
     "/pss/offerings/{offering_id}/blueprint": {"document": "name: x\nsteps: [{code: A, lane: customer, column: 1}]"},
     "/pss/delivery/{project_id}/progress": {"event": "cancel", "on": "2026-01-20"},
+    "/pss/requirements/{requirement_id}": {"title": "hijacked", "weight": "1", "priority": "must"},
+    "/pss/requirements/kano/{questionnaire_id}/answers": {},  # B's questionnaire: 404 before any file
+    "/tickets/{ticket_id}/requirement": {"title": "hijacked"},
+    "/surveys/{survey_id}/requirement": {"response_id": "1", "title": "hijacked"},
 }
 
 
@@ -1008,6 +1017,20 @@ def _web_forms_creating_with_b_refs(b: dict[str, int], a: dict[str, int]) -> dic
         "/evaluation/yearly/sustainability": None,  # the caller's own year
         "/shared-mfg/orders/new": None,  # operations name capabilities only
         "/pss/sla": None,  # computes the caller's own contracts (a month, nothing of B to name)
+        "/pss/requirements/new": {
+            "offering_id": b["offering"],
+            "customer_id": b["customer"],
+            "title": "x",
+            "source_kind": "customer",
+            "priority": "should",
+            "weight": "1",
+        },  # fmt: skip
+        "/pss/delivery/new": {"contract_id": b["contract"]}
+        | {
+            f"{st}_{x}": "2026-03-02"
+            for st in ("plan", "ship", "install", "commission", "acceptance")
+            for x in ("start", "end")
+        },  # fmt: skip
     }
 
 
@@ -1145,3 +1168,35 @@ def test_marketplace_crosses_tenants_only_through_the_published_catalogue(app, d
         from somp.modules.shared_manufacturing.models import Booking
 
         assert s.get(Booking, b.ids["mfg_booking"]).status == "planned"
+
+
+def test_portal_delivery_projects_are_the_customers_own(app, db, client_as, worlds):
+    """The portal's delivery projects (2.1.5, ``delivery:read``): the customer user sees their own
+    customer's projects with stages and dates, not another customer's of the same tenant nor
+    tenant B's; staff and the evaluator do not hold the portal route."""
+    from somp.modules.pss import delivery
+    from somp.modules.pss.design_schemas import DeliveryProjectCreate
+    from tests.web.helpers import WebClient
+
+    a, b = worlds
+    other = make_contract(db, a.tenant, a.ids["other_customer"], a.ids["offering"], [], number="CT2AMARK")
+    day = dt.date(2026, 2, 2)
+    stages = [{"stage": st, "planned_start": day, "planned_end": day} for st in
+              ("plan", "ship", "install", "commission", "acceptance")]  # fmt: skip
+    with db.session(Scope.tenant(a.tenant.id)) as s:
+        hidden = delivery.create_project(s, DeliveryProjectCreate(contract_id=other.id, title="别家交付",
+                                                                  stages=stages), None)  # fmt: skip
+        hidden_number = hidden.number
+        s.commit()
+    api = client_as(a.customer_user)
+    rows = api.get(f"{API}/portal/delivery-projects").json()
+    assert [r["id"] for r in rows] == [a.ids["delivery_project"]]
+    assert [st["stage"] for st in rows[0]["stages"]] == ["plan", "ship", "install", "commission", "acceptance"]
+    assert rows[0]["stages"][0]["status"] == "in_progress" and "note" not in rows[0]
+    assert api.get(f"{API}/pss/delivery-projects").status_code == 403  # the staff route
+    assert client_as(a.admin).get(f"{API}/portal/delivery-projects").status_code == 403
+    web = WebClient(app, a.customer_user.username)
+    page = web.get("/portal/delivery")
+    assert page.status_code == 200 and "CTAMARK" in page.text and "交付AMARK" in page.text
+    assert hidden_number not in page.text and "CT2AMARK" not in page.text and MARK not in page.text
+    assert web.get(f"/pss/delivery/{a.ids['delivery_project']}").status_code == 403

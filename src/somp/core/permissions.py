@@ -110,6 +110,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
             "tickets:raise",
             "surveys:answer",
             "customization:read",
+            # the portal's delivery projects (2.1.5): own projects with their stages, read-only
+            "delivery:read",
         }
     ),
     # the evaluator reads evaluation data across enterprises and reviews submitted evaluations

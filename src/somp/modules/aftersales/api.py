@@ -39,6 +39,8 @@ from somp.modules.aftersales.schemas import (
     RecoveryRead,
     RecoveryUpdate,
     RepurchaseRead,
+    RequirementCapture,
+    RequirementStatedRead,
     SatisfactionTrend,
     SlaDefaultRead,
     SlaDefaultsPut,
@@ -164,6 +166,16 @@ def request_work_order(ticket_id: int, data: WorkOrderRequest, c: TicketsWrite):
     return service.to_read([t])[0]
 
 
+@router.post(f"{A}/tickets/{{ticket_id}}/requirement", response_model=RequirementStatedRead,
+             status_code=status.HTTP_202_ACCEPTED)  # fmt: skip
+def capture_requirement(ticket_id: int, data: RequirementCapture, c: Write):
+    """Capture what the ticket says as a requirement on an offering (2.1.1): recorded as a domain
+    event; the requirements module creates the requirement (source ``ticket``, the ticket number) (202)."""
+    ev = service.capture_requirement(c.session, ticket_id, data, user_id=c.principal.user_id)
+    c.commit()
+    return RequirementStatedRead.model_validate(ev.model_dump())
+
+
 @router.post(
     f"{A}/tickets/{{ticket_id}}/recovery-actions", response_model=RecoveryRead, status_code=status.HTTP_201_CREATED
 )
@@ -283,6 +295,19 @@ def record_response(survey_id: int, data: SurveyAnswerRecorded, c: Write):
     r = engagement.answer_survey(c.session, survey_id, data, customer_id=data.customer_id, user_id=None)
     c.commit()
     return r
+
+
+@router.post(
+    f"{A}/surveys/{{survey_id}}/responses/{{response_id}}/requirement",
+    response_model=RequirementStatedRead,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def capture_survey_requirement(survey_id: int, response_id: int, data: RequirementCapture, c: Write):
+    """Capture what an answer's comment asks for as a requirement (2.1.1): recorded as a domain event;
+    the requirements module creates it (source ``survey``, ``<survey code>#<answer id>``) (202)."""
+    ev = engagement.capture_survey_requirement(c.session, survey_id, response_id, data, user_id=c.principal.user_id)
+    c.commit()
+    return RequirementStatedRead.model_validate(ev.model_dump())
 
 
 @router.get(f"{A}/surveys/{{survey_id}}/responses", response_model=Page[SurveyResponseRead])

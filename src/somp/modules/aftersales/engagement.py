@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from somp.core.database import utcnow
-from somp.core.errors import Conflict, FieldError, ValidationFailed, invalid
+from somp.core.errors import Conflict, FieldError, NotFound, ValidationFailed, invalid
+from somp.core.events import record
 from somp.core.pagination import Order
+from somp.core.requirement_capture import RequirementStated
 from somp.core.service import apply_changes, check_version, ensure_unique, get_or_404, list_page, require_ref
 from somp.modules.aftersales import satisfaction as sat
 from somp.modules.aftersales.models import (
@@ -28,6 +30,7 @@ from somp.modules.aftersales.schemas import (
     ParticipationCreate,
     ParticipationSummary,
     RepurchaseRead,
+    RequirementCapture,
     SatisfactionTrend,
     ScorePoint,
     SurveyAnswer,
@@ -36,6 +39,7 @@ from somp.modules.aftersales.schemas import (
     SurveyUpdate,
 )
 from somp.modules.assets.models import Asset
+from somp.modules.catalog.models import Offering
 from somp.modules.contracts.models import Contract, ContractStatus
 from somp.modules.customers.models import Customer
 
@@ -277,3 +281,46 @@ def repurchase(session: Session, start: dt.date, end: dt.date) -> RepurchaseRead
     return RepurchaseRead(
         start=start, end=end, customers=r.customers, repeat_customers=r.repeat_customers, rate_pct=r.rate
     )
+
+
+def capture_survey_requirement(
+    session: Session, survey_id: int, response_id: int, data: RequirementCapture, *, user_id: int | None
+) -> RequirementStated:
+    """Record that a survey answer's comment states a requirement (1.2.1 -> 2.1.1): the core event
+    :class:`somp.core.requirement_capture.RequirementStated` with source kind ``survey`` and the
+    reference ``<survey code>#<answer id>``; the requirements module creates the requirement. The
+    offering defaults to that of the contract of the answer's ticket; the title to the comment."""
+    survey = get_survey(session, survey_id)
+    resp = session.scalar(
+        select(SurveyResponse).where(SurveyResponse.id == response_id, SurveyResponse.survey_id == survey_id)
+    )
+    if resp is None:
+        raise NotFound(f"survey {survey.code} has no answer {response_id}")
+    offering_id = data.offering_id
+    if offering_id is None and resp.ticket_id is not None:
+        contract_id = session.scalar(select(Ticket.contract_id).where(Ticket.id == resp.ticket_id))
+        contract = session.get(Contract, contract_id) if contract_id else None
+        offering_id = contract.offering_id if contract is not None else None
+    if offering_id is None:
+        raise invalid("offering_id", "name the offering the requirement is about", "required")
+    require_ref(session, Offering, offering_id, "offering_id", "offering")
+    title = data.title or (resp.comment or "").strip()[:200]
+    if not title:
+        raise invalid("title", "the answer has no comment: give the requirement's title", "required")
+    suffix = f"#{resp.id}"
+    event = RequirementStated(
+        tenant_id=survey.tenant_id,
+        offering_id=offering_id,
+        customer_id=resp.customer_id,
+        source_kind="survey",
+        source_ref=survey.code[: 64 - len(suffix)] + suffix,
+        title=title,
+        title_en=data.title_en,
+        description=data.description if data.description is not None else resp.comment,
+        priority=data.priority,
+        weight=data.weight,
+        by_user_id=user_id,
+    )
+    record(session, event)
+    session.flush()
+    return event

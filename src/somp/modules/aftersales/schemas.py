@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -74,6 +75,31 @@ class TicketComment(InputModel):
     note: str = Field(min_length=1, max_length=4000)
     internal: bool = Field(False, description="staff only: hidden from the customer")
     reopen: bool = Field(False, description="customer: reopen a resolved ticket with this comment")
+
+
+class RequirementCapture(InputModel):
+    """What a customer said in a ticket, captured as a requirement on an offering (2.1.1): the
+    ``pss`` module creates it (source kind ``ticket``, the ticket number as reference)."""
+
+    offering_id: int | None = Field(None, ge=1, le=MAX_ID, description="default: the offering of the ticket's contract")
+    title: Name | None = Field(None, description="default: the ticket's title")
+    title_en: Name | None = None
+    description: LongText | None = Field(None, description="default: the ticket's description")
+    priority: Literal["must", "should", "could", "wont"] = "should"
+    weight: Decimal = Field(Decimal(1), gt=0, le=100, max_digits=9, decimal_places=3)
+
+
+class RequirementStatedRead(ReadModel):
+    """The requirement asked for; the requirements module creates it from the event."""
+
+    offering_id: int
+    customer_id: int | None
+    source_kind: str
+    source_ref: str
+    title: str
+    title_en: str | None
+    priority: str
+    weight: Decimal
 
 
 class WorkOrderRequest(InputModel):

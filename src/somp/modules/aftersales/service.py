@@ -27,6 +27,7 @@ from somp.core.errors import FieldError, Forbidden, NotFound, ValidationFailed, 
 from somp.core.events import record
 from somp.core.identity import Role, User
 from somp.core.pagination import Order
+from somp.core.requirement_capture import RequirementStated
 from somp.core.sequences import next_number
 from somp.core.service import apply_changes, check_version, ensure_unique, get_or_404, list_page, require_ref
 from somp.modules.aftersales import sla_timer as st
@@ -59,6 +60,7 @@ from somp.modules.aftersales.schemas import (
     ClockRead,
     RecoveryCreate,
     RecoveryUpdate,
+    RequirementCapture,
     SlaDefaultRead,
     SlaDefaultsPut,
     SlaRead,
@@ -514,6 +516,43 @@ def request_work_order(session: Session, ticket_id: int, data: WorkOrderRequest,
     )
     session.flush()
     return t
+
+
+def capture_requirement(
+    session: Session, ticket_id: int, data: RequirementCapture, *, user_id: int | None
+) -> RequirementStated:
+    """Record that the ticket states a requirement (2.1.1 fed by 2.1.6): a
+    :class:`somp.core.requirement_capture.RequirementStated` event that the requirements module
+    turns into a requirement (source kind ``ticket``, the ticket number as reference), and an
+    internal line in the ticket's history, in one transaction. The offering defaults to the
+    offering of the ticket's contract."""
+    t = get_ticket(session, ticket_id)
+    offering_id = data.offering_id
+    if offering_id is None and t.contract_id is not None:
+        contract = session.get(Contract, t.contract_id)
+        offering_id = contract.offering_id if contract is not None else None
+    if offering_id is None:
+        raise invalid("offering_id", "the ticket has no contract: name the offering", "required")
+    require_ref(session, Offering, offering_id, "offering_id", "offering")
+    title = data.title or t.title
+    event = RequirementStated(
+        tenant_id=t.tenant_id,
+        offering_id=offering_id,
+        customer_id=t.customer_id,
+        source_kind="ticket",
+        source_ref=t.number,
+        title=title,
+        title_en=data.title_en,
+        description=data.description if data.description is not None else t.description,
+        priority=data.priority,
+        weight=data.weight,
+        by_user_id=user_id,
+    )
+    _event(session, t, TicketEventKind.comment, utcnow(), user_id, f"需求已采集 / captured as a requirement: {title}",
+           internal=True)  # fmt: skip
+    record(session, event)
+    session.flush()
+    return event
 
 
 def list_tickets(

@@ -19,6 +19,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from somp.core.database import utcnow
@@ -40,6 +42,7 @@ from somp.modules.aftersales.models import (
 )
 from somp.modules.aftersales.schemas import (
     ParticipationCreate,
+    RequirementCapture,
     SurveyAnswer,
     SurveyCreate,
     SurveyUpdate,
@@ -49,7 +52,8 @@ from somp.modules.aftersales.schemas import (
     TicketUpdate,
 )
 from somp.modules.assets.service import list_assets
-from somp.modules.catalog.models import Priority
+from somp.modules.catalog.models import Offering, Priority
+from somp.modules.contracts.models import Contract
 from somp.modules.contracts.service import list_contracts
 from somp.modules.customers.service import list_customers
 from somp.modules.workorders.models import WorkOrder
@@ -126,6 +130,9 @@ def _sections(w: WebContext, t: Ticket) -> list[Section]:
                 {"ticket": t, "customer": is_customer(w), "can_reopen": t.status is TicketStatus.resolved},
             )
         )
+    if t.status is not TicketStatus.closed and w.can("aftersales:write"):
+        out.append(Section("section.ticket_requirement", "aftersales/capture_requirement.html",
+                           _requirement_form_data(w, t)))  # fmt: skip
     if w.can("aftersales:read"):
         escalations, _ = service.list_escalations(w.session, ticket_id=t.id, limit=100, cursor=None)
         out.append(
@@ -291,6 +298,42 @@ def ticket_comment(request: Request, form: FormData = Depends(read_form)) -> Any
         return RedirectResponse(SPEC.url(id_), status_code=303)
 
 
+def _requirement_form_data(w: WebContext, t: Ticket) -> dict[str, Any]:
+    offering_id = None
+    if t.contract_id is not None:
+        contract = w.session.get(Contract, t.contract_id)
+        offering_id = contract.offering_id if contract is not None else None
+    return {"ticket": t, "offerings": _offering_options(w), "offering_id": offering_id}
+
+
+def _offering_options(w: WebContext) -> list[tuple[int, str]]:
+    rows = w.session.execute(
+        select(Offering.id, Offering.code, Offering.name, Offering.name_en).order_by(Offering.code)
+    )
+    return [(i, f"{code} {en if w.lang == 'en' and en else name}") for i, code, name, en in rows]
+
+
+@router.post("/tickets/{ticket_id}/requirement", response_class=HTMLResponse)
+def ticket_requirement(request: Request, form: FormData = Depends(read_form)) -> Any:
+    """Capture what the ticket says as a requirement (2.1.1): a domain event that the requirements
+    module turns into a requirement with the ticket number as its source reference."""
+    with page(request, "aftersales:write") as w:
+        check_csrf(request, form)
+        id_ = parse_id(request, "ticket_id")
+        service.get_ticket(w.session, id_)
+        raw = {k: str(form.get(k) or "").strip() or None for k in ("offering_id", "title", "title_en", "priority",
+                                                                      "weight")}  # fmt: skip
+        try:
+            data = RequirementCapture(**{k: v for k, v in raw.items() if v is not None})
+            service.capture_requirement(w.session, id_, data, user_id=w.principal.user_id)
+            w.commit()
+            flash(request, "msg.requirement_captured")
+        except (DomainError, ValidationError) as exc:
+            w.rollback()
+            flash(request, "msg.requirement_refused", reason=str(exc).splitlines()[0])
+        return RedirectResponse(SPEC.url(id_), status_code=303)
+
+
 add_routes(router, SPEC)
 
 
@@ -349,7 +392,14 @@ def _survey_sections(w: WebContext, survey: Survey) -> list[Section]:
     scores = [r.score for r in rows]
     score = sat.nps(scores) if survey.kind is SurveyKind.nps else sat.csat(scores)
     summary = [{"name": "n", "value": score.n}, {"name": survey.kind.value.upper(), "value": score.score}]
+    out = []
+    commented = [(r.id, f"{r.respondent}: {(r.comment or '').strip()[:80]}") for r in rows if (r.comment or "").strip()]
+    if commented and w.can("aftersales:write"):
+        offerings = _offering_options(w)
+        out.append(Section("section.survey_requirement", "aftersales/capture_survey_requirement.html",
+                           {"survey": survey, "answers": commented, "offerings": offerings}))  # fmt: skip
     return [
+        *out,
         Section("section.survey_score", "aftersales/survey_score.html", {"summary": summary}),
         table_section(
             w,
@@ -529,3 +579,24 @@ def portal_answer(request: Request, form: FormData = Depends(read_form)) -> Any:
             w.rollback()
             flash(request, "msg.survey_refused")
         return RedirectResponse("/portal#surveys", status_code=303)
+
+
+@router.post("/surveys/{survey_id}/requirement", response_class=HTMLResponse)
+def survey_requirement(request: Request, form: FormData = Depends(read_form)) -> Any:
+    """An answer's comment captured as a requirement (2.1.1): the same domain event as a ticket's."""
+    with page(request, "aftersales:write") as w:
+        check_csrf(request, form)
+        id_ = parse_id(request, "survey_id")
+        engagement.get_survey(w.session, id_)
+        raw = {k: str(form.get(k) or "").strip() or None for k in ("offering_id", "title", "priority", "weight")}
+        response_id = str(form.get("response_id") or "")
+        try:
+            data = RequirementCapture(**{k: v for k, v in raw.items() if v is not None})
+            rid = int(response_id) if response_id.isdigit() and len(response_id) < 12 else 0
+            engagement.capture_survey_requirement(w.session, id_, rid, data, user_id=w.principal.user_id)
+            w.commit()
+            flash(request, "msg.requirement_captured")
+        except (DomainError, ValidationError) as exc:
+            w.rollback()
+            flash(request, "msg.requirement_refused", reason=str(exc).splitlines()[0])
+        return RedirectResponse(SURVEYS.url(id_), status_code=303)

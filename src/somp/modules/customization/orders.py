@@ -1,8 +1,10 @@
 """C2M orders (framework node 3.2 customised services / C2M): a confirmed configuration becomes a
 production order with its bill of options and a draft contract (through the contracts kernel
 service), in one transaction; the order then moves released -> in production -> completed ->
-delivered (or is cancelled, with its still-draft contract). No HTTP here: functions take a scoped
-session. Configuration models and queries: :mod:`.service`.
+delivered (or is cancelled, with its still-draft contract). Reaching ``delivered`` registers the
+delivered units as assets of the customer (assets kernel service, serials from the order number) and
+adds them to the order's contract (:func:`register_delivered_assets`, idempotent). No HTTP here:
+functions take a scoped session. Configuration models and queries: :mod:`.service`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from somp.core.events import record
 from somp.core.pagination import Order
 from somp.core.sequences import next_number
 from somp.core.service import check_version, ensure_unique, get_or_404, list_page, require_ref
+from somp.modules.assets.lifecycle import AssetState
+from somp.modules.assets.models import Asset
+from somp.modules.assets.schemas import AssetCreate
+from somp.modules.assets.service import create_asset
+from somp.modules.catalog.models import Offering, Product
 from somp.modules.contracts.models import Contract, ContractStatus
-from somp.modules.contracts.schemas import ContractCreate, ContractTransition
-from somp.modules.contracts.service import create_contract, transition_contract
+from somp.modules.contracts.schemas import ContractCreate, ContractTransition, ContractUpdate
+from somp.modules.contracts.service import LIVE, asset_ids_of, create_contract, transition_contract, update_contract
 from somp.modules.customers.models import Customer
 from somp.modules.customization.configurator import Objective, Status
 from somp.modules.customization.events import C2MOrderReleased, C2MOrderStatusChanged
@@ -197,6 +204,8 @@ def transition_order(session: Session, order_id: int, req: C2MTransition) -> C2M
             transition_contract(session, contract.id, ContractTransition(to_status=ContractStatus.cancelled))
     previous = order.status
     order.status = req.to_status
+    if req.to_status == C2MStatus.delivered:
+        register_delivered_assets(session, order)
     record(
         session,
         C2MOrderStatusChanged(
@@ -210,6 +219,69 @@ def transition_order(session: Session, order_id: int, req: C2MTransition) -> C2M
     )
     session.flush()
     return order
+
+
+def delivered_serials(order: C2MOrder) -> list[str]:
+    """The serial numbers of an order's units: the order number, or ``<number>-01`` ... per unit."""
+    if order.quantity == 1:
+        return [order.number]
+    return [f"{order.number}-{k:02d}" for k in range(1, order.quantity + 1)]
+
+
+def _product_id(session: Session, order: C2MOrder) -> int:
+    """The catalog product of the chosen variant (its bill-of-options line), else the offering's."""
+    code = session.scalar(
+        select(C2MOrderLine.product_code)
+        .where(C2MOrderLine.order_id == order.id, C2MOrderLine.product_code.is_not(None))
+        .order_by(C2MOrderLine.line_no)
+    )
+    if code is not None:
+        pid = session.scalar(select(Product.id).where(Product.code == code))
+        if pid is not None:
+            return pid
+    conf = session.get(ConfigurableOffering, order.configurable_id)
+    offering = session.get(Offering, conf.offering_id) if conf is not None else None
+    if offering is None:  # pragma: no cover - the foreign keys keep both
+        raise ValidationFailed("no product", [FieldError("configurable_id", "no catalog product", "not_found")])
+    return offering.product_id
+
+
+def register_delivered_assets(session: Session, order: C2MOrder) -> list[Asset]:
+    """A delivered C2M order's units as assets of its customer (state ``delivered``, delivered on
+    the order's delivery day), covered by the order's contract while that contract is draft or
+    live. Idempotent: a unit already registered (same serial, same customer) is kept as it is and
+    only added to the contract if missing; a serial taken by another customer's asset is refused."""
+    on = (order.delivered_at or utcnow()).date()
+    product_id = _product_id(session, order)
+    assets = []
+    for serial in delivered_serials(order):
+        asset = session.scalar(select(Asset).where(Asset.serial_number == serial))
+        if asset is not None and asset.customer_id != order.customer_id:
+            raise ConflictError(
+                f"serial {serial} is registered to another customer",
+                [FieldError("serial_number", f"serial {serial} is taken", "duplicate")],
+            )
+        if asset is None:
+            asset = create_asset(
+                session,
+                AssetCreate(
+                    serial_number=serial,
+                    product_id=product_id,
+                    customer_id=order.customer_id,
+                    state=AssetState.delivered,
+                    delivered_on=on,
+                    notes=f"C2M {order.number}",
+                ),
+            )
+        assets.append(asset)
+    session.flush()
+    contract = session.get(Contract, order.contract_id) if order.contract_id else None
+    if contract is not None and (contract.status == ContractStatus.draft or contract.status in LIVE):
+        covered = asset_ids_of(session, [contract.id])[contract.id]
+        missing = [a.id for a in assets if a.id not in covered]
+        if missing:
+            update_contract(session, contract.id, ContractUpdate(asset_ids=covered + missing))
+    return assets
 
 
 def list_orders(

@@ -26,6 +26,7 @@ MANIFEST = ModuleManifest(
     cli="somp.modules.pss.cli:app",
     cli_name="pss",
     demo="somp.modules.pss.demo_design:load",
+    subscriptions="somp.modules.pss.reactions:subscribe",  # requirements stated in tickets (2.1.1)
     periodic="somp.modules.pss.sla_records:tick",  # SLA attainment: the running month hourly, the last one final
     extra={"sla_attainment": "somp.modules.pss.sla_records:StoredAttainment"},  # core port somp.core.sla_ports
     nav=(
@@ -36,5 +37,6 @@ MANIFEST = ModuleManifest(
         NavItem("pss.nav.delivery", "/pss/delivery", "2", "pss:read"),
         NavItem("pss.nav.delivery_kpis", "/pss/delivery-kpis", "2", "pss:read"),
         NavItem("sla.nav.attainment", "/pss/sla", "2", "pss:read"),
+        NavItem("pss.nav.portal_delivery", "/portal/delivery", "2", "delivery:read"),  # a customer's own
     ),
 )

@@ -27,11 +27,13 @@ from somp.modules.pss.design_schemas import (
     DeliveryProjectRead,
     InterfaceMatrix,
     InterfacesIn,
+    PortalDeliveryProject,
 )
 
 router = APIRouter(tags=["pss"])
 Read = Annotated[RequestContext, Depends(requires("pss:read"))]
 Write = Annotated[RequestContext, Depends(requires("pss:write"))]
+PortalDelivery = Annotated[RequestContext, Depends(requires("delivery:read"))]
 Version = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a version number; default the current")]
 
 
@@ -121,6 +123,13 @@ def list_delivery_projects(
 @router.get("/pss/delivery-projects/{project_id}", response_model=DeliveryProjectDetail)
 def get_delivery_project(project_id: int, c: Read):
     return delivery.detail(c.session, project_id)
+
+
+@router.get("/portal/delivery-projects", response_model=list[PortalDeliveryProject])
+def portal_delivery_projects(c: PortalDelivery):
+    """The customer user's own delivery projects with their stages (newest first, at most 200);
+    the customer scope of the session narrows the rows (2.1.5, portal)."""
+    return delivery.portal_read(c.session)
 
 
 @router.post("/pss/delivery-projects/{project_id}/progress", response_model=DeliveryProjectDetail)

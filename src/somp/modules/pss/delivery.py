@@ -15,6 +15,7 @@ after-sales module) in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -240,3 +241,33 @@ def _facts(session: Session, start: dt.date, end: dt.date) -> list[dk.ProjectFac
 
 def _kpis(session: Session, start: dt.date, end: dt.date) -> dk.DeliveryKpis:
     return dk.kpis(_facts(session, start, end), start, end)
+
+
+# ---- the customer portal (2.1.5 seen by the customer) ---------------------------------------------
+
+
+def portal_projects(session: Session) -> list[dict[str, Any]]:
+    """The delivery projects the session may see (a customer user's: their own) with their stages.
+    The stages are read through their project, so the project's customer scope applies to them."""
+    newest = (DeliveryProject.ordered_on.desc(), DeliveryProject.id.desc())
+    projects = list(session.scalars(select(DeliveryProject).order_by(*newest).limit(200)))
+    ids = [p.id for p in projects]
+    stages: dict[int, list[DeliveryStage]] = {i: [] for i in ids}
+    if ids:
+        for st in session.scalars(
+            select(DeliveryStage)
+            .join(DeliveryProject, DeliveryProject.id == DeliveryStage.project_id)
+            .where(DeliveryStage.project_id.in_(ids))
+            .order_by(DeliveryStage.project_id, DeliveryStage.seq)
+        ):
+            stages[st.project_id].append(st)
+    numbers = dict(session.execute(select(Contract.id, Contract.number).where(
+        Contract.id.in_({p.contract_id for p in projects}))).all()) if projects else {}  # fmt: skip
+    return [{"p": p, "stages": stages[p.id], "contract": numbers.get(p.contract_id, "")} for p in projects]
+
+
+def portal_read(session: Session) -> list[dict[str, Any]]:
+    """:func:`portal_projects` as the API's rows (no internal notes, no event log)."""
+    cols = ("id", "number", "contract_id", "title", "status", "ordered_on", "due_on", "accepted_on")
+    return [{k: getattr(x["p"], k) for k in cols} | {"contract_number": x["contract"], "stages": x["stages"]}
+            for x in portal_projects(session)]  # fmt: skip

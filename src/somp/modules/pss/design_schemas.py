@@ -227,6 +227,22 @@ class DeliveryProjectDetail(DeliveryProjectRead):
     events: list[DeliveryEventRead]
 
 
+class PortalDeliveryProject(ReadModel):
+    """A delivery project as its customer sees it in the portal: stages and dates, no internal
+    notes or event log."""
+
+    id: int
+    number: str
+    contract_id: int
+    contract_number: str
+    title: str
+    status: DeliveryStatus
+    ordered_on: dt.date
+    due_on: dt.date
+    accepted_on: dt.date | None
+    stages: list[StageRead]
+
+
 class DeliveryKpisRead(ReadModel):
     period: str
     start: dt.date

@@ -22,9 +22,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from somp.core.database import utcnow
 from somp.core.errors import Conflict, FieldError, NotFound, ValidationFailed, illegal_transition
 from somp.core.pagination import Order
+from somp.core.sequences import next_number
 from somp.core.service import check_version, ensure_unique, get_or_404, list_page, require_ref
+from somp.core.tenancy import current_scope
 from somp.modules.catalog.models import Offering
 from somp.modules.customers.models import Customer
 from somp.modules.pss import kano, qfd
@@ -80,6 +83,18 @@ def _json(v: Any) -> Any:
 
 
 # ---------------------------------------------------------------- requirements
+
+
+def next_code(session: Session, tenant_id: int | None = None) -> str:
+    """The next free requirement code ``REQ-<year>-<n>`` of the session's tenant (for a form left
+    blank and for requirements captured from tickets)."""
+    tid = tenant_id if tenant_id is not None else current_scope(session).tenant_id
+    if tid is None:
+        raise ValidationFailed("no tenant", [FieldError("code", "give a code", "required")])
+    while True:
+        code = next_number(session, tid, "REQ", utcnow().year)
+        if session.scalar(select(Requirement.id).where(Requirement.code == code)) is None:
+            return code
 
 
 def create_requirement(session: Session, data: RequirementCreate, user_id: int | None) -> Requirement:

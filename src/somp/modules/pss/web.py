@@ -238,6 +238,9 @@ router.add_api_route("/pss/sell-vs-serve", sell_vs_serve, methods=["GET"], respo
                      name="web_pss_sell_vs_serve")  # fmt: skip
 
 
+from somp.modules.pss.web_forms import router as _form_pages  # noqa: E402
+
+router.include_router(_form_pages)  # forms: requirements, Kano answers, delivery projects; the portal's deliveries
 from somp.modules.pss.web_requirements import router as _requirements_pages  # noqa: E402
 
 router.include_router(_requirements_pages)  # requirements, Kano, house of quality (2.1.1)

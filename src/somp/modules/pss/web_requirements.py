@@ -3,7 +3,8 @@ of the enterprise's offerings (filter by offering and status), a requirement wit
 history, a Kano questionnaire's results with the Better-Worse diagram (Plotly.js of the wheel,
 ``/static/pss/requirements_kano.js``), and an offering's house of quality (roof, relationship
 matrix with weights, directions and units, technical priorities and the roof's trade-offs).
-Templates: ``web/templates/pss/requirements_*.html``. Pages read; writes go through the API or CLI."""
+Templates: ``web/templates/pss/requirements_*.html``. The forms that write (capture, edit, move,
+upload answers) are in :mod:`.web_forms`."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from somp.modules.catalog.models import Offering
 from somp.modules.customers.models import Customer
 from somp.modules.pss import requirements as svc
 from somp.modules.pss.kano import Category
-from somp.modules.pss.requirements_models import QfdHouse, RequirementStatus
-from somp.web.context import PageNotFound, page, parse_id
+from somp.modules.pss.requirements import TRANSITIONS
+from somp.modules.pss.requirements_models import QfdHouse, RequirementPriority, RequirementSource, RequirementStatus
+from somp.web.context import PageNotFound, WebContext, page, parse_id
 from somp.web.render import render, t_for
 
 router = APIRouter(include_in_schema=False)
@@ -67,73 +69,100 @@ def requirement_list(request: Request) -> HTMLResponse:
 
 def requirement_detail(request: Request) -> HTMLResponse:
     with page(request, "pss:read") as w:
-        try:
-            r = svc.get_requirement(w.session, parse_id(request, "requirement_id"))
-        except NotFound:
-            raise PageNotFound() from None
-        history = svc.list_changes(w.session, r.id)
-        ids = {h.by_user_id for h in history if h.by_user_id}
-        users = dict(w.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
-        customer = w.session.get(Customer, r.customer_id) if r.customer_id else None
-        return render(
-            request,
-            "pss/requirements_detail.html",
-            w,
-            title=f"{r.code} {r.title}",
-            r=r,
-            history=history,
-            users=users,
-            offering=_offerings(w.session, w.lang).get(r.offering_id, ""),
-            customer=customer.name if customer else None,
-        )
+        return requirement_view(w, parse_id(request, "requirement_id"))
+
+
+def requirement_view(
+    w: WebContext, requirement_id: int, *, problems: list[str] | None = None, values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    """The requirement page; with the edit form's problems and typed values when it was refused."""
+    request = w.request
+    try:
+        r = svc.get_requirement(w.session, requirement_id)
+    except NotFound:
+        raise PageNotFound() from None
+    history = svc.list_changes(w.session, r.id)
+    ids = {h.by_user_id for h in history if h.by_user_id}
+    users = dict(w.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    customer = w.session.get(Customer, r.customer_id) if r.customer_id else None
+    return render(
+        request,
+        "pss/requirements_detail.html",
+        w,
+        title=f"{r.code} {r.title}",
+        r=r,
+        history=history,
+        users=users,
+        offering=_offerings(w.session, w.lang).get(r.offering_id, ""),
+        customer=customer.name if customer else None,
+        status=status,
+        can_write=w.can("pss:write"),
+        next_statuses=[x.value for x in sorted(TRANSITIONS[r.status])],
+        sources=[x.value for x in RequirementSource],
+        priorities=[x.value for x in RequirementPriority],
+        problems=problems or [],
+        values=values or {},
+    )
 
 
 def kano_page(request: Request) -> HTMLResponse:
     with page(request, "pss:read") as w:
-        try:
-            q = svc.questionnaire_view(w.session, parse_id(request, "questionnaire_id"))
-        except NotFound:
-            raise PageNotFound() from None
-        res = svc.kano_results(w.session, q["id"])
-        tr = t_for(w.lang)
-        label = "category_en" if w.lang == "en" else "category_zh"
-        points = [
-            {
-                "x": -r["worse"],
-                "y": r["better"],
-                "label": r["code"],
-                "category": r["category"],
-                "hover": f"{r['code']} {r['title']}: {r[label]} (Better {r['better']:.2f}, Worse {r['worse']:.2f}, "
-                f"n = {r['n']})",
-            }
-            for r in res["requirements"]
-            if r["better"] is not None
-        ]
-        quadrants = [
-            {"x": 0.25, "y": 1.02, "text": Category.attractive},
-            {"x": 0.78, "y": 1.02, "text": Category.one_dimensional},
-            {"x": 0.78, "y": 0.03, "text": Category.must_be},
-            {"x": 0.25, "y": 0.03, "text": Category.indifferent},
-        ]
-        for x in quadrants:
-            c = x["text"]
-            x["text"] = c.label_en if w.lang == "en" else c.label_zh
-        chart = {
-            "points": points,
-            "quadrants": quadrants,
-            "titles": {"x": tr("pss.req.chart.worse"), "y": tr("pss.req.chart.better")},
+        return kano_view(w, parse_id(request, "questionnaire_id"))
+
+
+def kano_view(
+    w: WebContext, questionnaire_id: int, *, problems: list[str] | None = None, status: int = 200
+) -> HTMLResponse:
+    """The Kano page; with every reason when an uploaded answer table was refused."""
+    request = w.request
+    try:
+        q = svc.questionnaire_view(w.session, questionnaire_id)
+    except NotFound:
+        raise PageNotFound() from None
+    res = svc.kano_results(w.session, q["id"])
+    tr = t_for(w.lang)
+    label = "category_en" if w.lang == "en" else "category_zh"
+    points = [
+        {
+            "x": -r["worse"],
+            "y": r["better"],
+            "label": r["code"],
+            "category": r["category"],
+            "hover": f"{r['code']} {r['title']}: {r[label]} (Better {r['better']:.2f}, Worse {r['worse']:.2f}, "
+            f"n = {r['n']})",
         }
-        return render(
-            request,
-            "pss/requirements_kano.html",
-            w,
-            title=f"{q['code']} {q['title']}",
-            q=q,
-            results=res["requirements"],
-            categories=[c.value for c in Category],
-            chart=chart,
-            offering=_offerings(w.session, w.lang).get(q["offering_id"], ""),
-        )
+        for r in res["requirements"]
+        if r["better"] is not None
+    ]
+    quadrants = [
+        {"x": 0.25, "y": 1.02, "text": Category.attractive},
+        {"x": 0.78, "y": 1.02, "text": Category.one_dimensional},
+        {"x": 0.78, "y": 0.03, "text": Category.must_be},
+        {"x": 0.25, "y": 0.03, "text": Category.indifferent},
+    ]
+    for x in quadrants:
+        c = x["text"]
+        x["text"] = c.label_en if w.lang == "en" else c.label_zh
+    chart = {
+        "points": points,
+        "quadrants": quadrants,
+        "titles": {"x": tr("pss.req.chart.worse"), "y": tr("pss.req.chart.better")},
+    }
+    return render(
+        request,
+        "pss/requirements_kano.html",
+        w,
+        title=f"{q['code']} {q['title']}",
+        q=q,
+        results=res["requirements"],
+        categories=[c.value for c in Category],
+        chart=chart,
+        offering=_offerings(w.session, w.lang).get(q["offering_id"], ""),
+        status=status,
+        can_write=w.can("pss:write"),
+        upload_problems=problems or [],
+    )
 
 
 def qfd_page(request: Request) -> HTMLResponse:
