@@ -34,6 +34,7 @@ from somp.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from somp.modules.evaluation import evidence, programmes, record_files, standards, yearly
 from somp.modules.evaluation import recognition as rc
 from somp.modules.evaluation import sustainability as su
+from somp.modules.evaluation import yearly_carbon_form as cf
 from somp.modules.evaluation.models import ApplicationStatus
 from somp.modules.evaluation.schemas_reports import SustainabilityIn
 from somp.web.context import CSRF_FIELD, PageForbidden, PageNotFound, WebContext, check_csrf, flash, page, parse_id
@@ -315,8 +316,11 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
 
 
 def sustainability_save(request: Request, form: FormData = Depends(read_form)) -> Response:
-    """A year's sustainability figures from the yearly page (blank: not reported). The year's stored
-    carbon activities and emission factors are kept; the record is recomputed and stored whole."""
+    """A year's sustainability figures from the yearly page (blank: not reported) and, when the form
+    carries its activity table (``carbon_rows``), the year's carbon activities with their emission
+    factors (:mod:`.yearly_carbon_form`: every row's problems, the units checked by the carbon
+    engine); without the table the stored activities are kept. The record is recomputed and stored
+    whole, or nothing is stored and every reason is shown."""
     back = "/evaluation/yearly"
     with page(request, "self_assessment:write") as w:
         check_csrf(request, form)
@@ -325,6 +329,7 @@ def sustainability_save(request: Request, form: FormData = Depends(read_form)) -
         if year is None or not 2000 <= year <= 2100:
             flash(request, "evaluation.forms.refused", reasons="year: 2000-2100")
             return RedirectResponse(back, status_code=303)
+        back = f"{back}?year={year}"
         figures: dict[str, float | None] = {}
         problems = []
         for f in su.FIGURES:
@@ -335,14 +340,23 @@ def sustainability_save(request: Request, form: FormData = Depends(read_form)) -
                 figures[f.code] = float(raw.strip().replace(",", ""))
             except ValueError:
                 problems.append(f"{f.code}: {raw!r} is not a number")
+        try:
+            su.validate_figures({k: v for k, v in figures.items()})
+        except su.FiguresInvalid as e:
+            problems += e.errors
+        tenant_id = w.principal.tenant_id
+        old = yearly.sustainability_of(w.session, tenant_id, year)
+        activities = old.activities if old is not None else []
+        factors = old.factors if old is not None else []
+        raw_rows = form.get("carbon_rows")
+        if isinstance(raw_rows, str) and raw_rows.strip().isdigit():
+            activities, factors, bad_rows = cf.parse_rows(form.get, int(raw_rows))
+            problems += bad_rows
         if problems:
             flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
             return RedirectResponse(back, status_code=303)
-        tenant_id = w.principal.tenant_id
-        old = yearly.sustainability_of(w.session, tenant_id, year)
         data = SustainabilityIn.model_validate({
-            "year": year, "figures": figures,
-            "activities": old.activities if old is not None else [], "factors": old.factors if old is not None else [],
+            "year": year, "figures": figures, "activities": activities, "factors": factors,
             "version": old.version if old is not None else None,
         })  # fmt: skip
         try:
