@@ -961,6 +961,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
     "/evaluation/programmes/conformance/{check_id}": {"action": "submit", "judgement__A-SI": "conforms"},
     "/evaluation/programmes/applications/{application_id}": {"action": "submit"},
+    "/evaluation/programmes/files/{file_id}/delete": {},  # B's evidence file: 404
     "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
     "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
     "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},

@@ -97,6 +97,20 @@ def test_conformance_self_check_through_the_form(web, db):
         assert standards.get_check(s, cid).items[0]["judgement"] == "conforms"
     assert b.get(f"/evaluation/programmes/files/{fid}").status_code == 404
     assert ev.get(f"/evaluation/programmes/files/{fid}").status_code == 404  # a draft's
+    # a second file, removed with the button beside it (another enterprise cannot)
+    page = a.get(f"{CONF}/{cid}").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    a.http.post(f"{CONF}/{cid}", data={"version": version, "action": "save", "judgement__A-SI": "conforms",
+                                       "judgement__A-SO": "partial", "csrf_token": a.csrf},
+                files={"evidence__A-SS": ("支撑.txt", "保障记录".encode(), "text/plain")})  # fmt: skip
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        extra = [f.id for f in record_files.list_for_check(s, cid) if f.item == "A-SS"][0]
+    assert f'formaction="/evaluation/programmes/files/{extra}/delete"' in a.get(f"{CONF}/{cid}").text
+    assert b.post(f"/evaluation/programmes/files/{extra}/delete", {}).status_code == 404
+    r = a.post(f"/evaluation/programmes/files/{extra}/delete", {})
+    assert r.status_code == 303 and "已删除佐证文件 支撑.txt" in a.get(r.headers["location"]).text
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        assert [f.id for f in record_files.list_for_check(s, cid)] == [fid]
     r = a.post(f"{CONF}/{cid}", {"judgement__A-SI": "maybe", "action": "save"})
     follow = a.get(f"{CONF}/{cid}")
     assert r.status_code == 303 and "未保存" in follow.text
@@ -113,6 +127,8 @@ def test_conformance_self_check_through_the_form(web, db):
     with db.session(Scope.tenant(web["ta"].id)) as s:
         row = standards.get_check(s, cid)
         assert row.submitted_at is not None and row.summary["evidence_missing"] == ["A-SO"]
+    r = a.post(f"/evaluation/programmes/files/{fid}/delete", {})  # submitted: final
+    assert r.status_code == 303 and "未保存" in a.get(r.headers["location"]).text
     got = ev.get(f"/evaluation/programmes/files/{fid}")  # submitted: the evaluator downloads the file
     assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == hashlib.sha256(pdf).hexdigest()
     assert f'href="/evaluation/programmes/files/{fid}"' in seen.text

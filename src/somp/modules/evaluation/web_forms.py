@@ -12,7 +12,8 @@ refused form changes nothing and says every reason.
   files (per criterion or for the whole application), and the criteria checked on every save
   (measured by the platform where it can, else declared, else missing);
 * ``/evaluation/programmes/files/{id}``: an evidence file of a self-check or application, as an
-  attachment (the evaluator: submitted ones only);
+  attachment (the evaluator: submitted ones only); ``.../files/{id}/delete`` removes one while its
+  owner is editable;
 * ``/evaluation/yearly/sustainability``: a year's sustainability figures (1.3.3), on the yearly page,
   and its carbon activities (fuel, electricity, materials...: quantity and unit, the emission factor
   with its unit and source), the units checked by :mod:`.carbon`.
@@ -201,6 +202,28 @@ def record_file_download(request: Request) -> Response:
         return download(row.content, row.content_type, row.filename)
 
 
+def record_file_delete(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """Remove an evidence file of an editable self-check or application (the button beside the file
+    posts the owner's form here: only the CSRF token is read)."""
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        try:
+            row = record_files.get(w.session, parse_id(request, "file_id"))
+        except NotFound:
+            raise PageNotFound() from None
+        back = f"{CONFORMANCE_URL}/{row.check_id}" if row.check_id else f"{APPLICATIONS_URL}/{row.application_id}"
+        name = row.filename
+        try:
+            record_files.delete(request.app.state.db, w.session, row.id)
+        except Conflict as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(back, status_code=303)
+        w.commit()
+        flash(request, "evaluation.forms.evid_removed", name=name)
+        return RedirectResponse(back, status_code=303)
+
+
 # ---- programme applications ---------------------------------------------------------------------------
 
 
@@ -385,5 +408,6 @@ for _path, _fn, _name in (
     (APPLICATIONS_URL, application_create, "web_evaluation_application_create"),
     (APPLICATIONS_URL + "/{application_id}", application_save, "web_evaluation_application_save"),
     ("/evaluation/yearly/sustainability", sustainability_save, "web_evaluation_sustainability_save"),
+    ("/evaluation/programmes/files/{file_id}/delete", record_file_delete, "web_evaluation_record_file_delete"),
 ):
     router.add_api_route(_path, _fn, methods=["POST"], response_class=HTMLResponse, name=_name)
