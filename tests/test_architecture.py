@@ -34,6 +34,7 @@ PURE_ENGINES = [
     "modules/evaluation/enterprise_io.py",
     "modules/evaluation/sustainability.py",
     "modules/evaluation/statement_feed.py",
+    "modules/evaluation/yearly_carbon_form.py",
     "modules/customization/offering.py",
     "modules/customization/configurator.py",
     "modules/customization/document.py",

@@ -307,8 +307,12 @@ def _programmes(db, tenant, mark: str) -> dict[str, int]:
         check = standards.start_check(db, s, std.id, items, None)
         evidence = [{"name": f"报告{mark}.pdf", "sha256": "0" * 64}]
         app = programmes.apply(db, s, {"programme": "leading_brand", "year": 2025, "evidence": evidence}, None)
+        from somp.modules.evaluation import record_files  # an evidence file of the self-check
+
+        rf = record_files.upload_for_check(db, s, check.id, std.clauses[0]["code"], f"证据{mark}.txt",
+                                           f"证据{mark}".encode(), None)  # fmt: skip
         s.commit()
-        ids = {"standard": std.id, "conformance_check": check.id, "application": app.id}
+        ids = {"standard": std.id, "conformance_check": check.id, "application": app.id, "record_file": rf.id}
     code = "320500" if mark == MARK else "330100"
     region = regions_service.save_region(db, {"code": code, "name_zh": f"区域{code}", "area_km2": 1000.0})
     member = regions_service.add_member(db, region, tenant.id)
@@ -392,6 +396,7 @@ PARAM_FOR = {
     "action_id": "recovery",
     "participation_id": "participation",
     "evidence_id": "evidence",
+    "file_id": "record_file",
     "statement_id": "statement",
     "record_id": "sustainability",
     "configurable_id": "configurable",
@@ -610,6 +615,9 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
         ("POST", "/evaluation/evaluations/{evaluation_id}/evidence"): {},
         ("POST", "/evaluation/evaluations/{evaluation_id}/answers/excel"): {},
         ("DELETE", "/evaluation/evidence/{evidence_id}"): None,
+        ("POST", "/evaluation/conformance/{check_id}/files"): {},  # B's self-check: 404 before the file
+        ("POST", "/evaluation/applications/{application_id}/files"): {},
+        ("DELETE", "/evaluation/record-files/{file_id}"): None,
         ("POST", "/evaluation/systems/excel"): None,  # references nothing (a new version of one's own)
         ("POST", "/evaluation/financial-statements"): None,  # one's own year: stamped with the caller's tenant
         ("POST", "/evaluation/sustainability"): None,
@@ -830,6 +838,9 @@ EVALUATOR_ALLOWED = {
     "/evaluation/region-registry/ranking",
     "/evaluation/evaluations/{evaluation_id}/evidence",
     "/evaluation/evidence/{evidence_id}",
+    "/evaluation/conformance/{check_id}/files",
+    "/evaluation/applications/{application_id}/files",
+    "/evaluation/record-files/{file_id}",
     "/evaluation/systems/{system_id}/excel",
     "/evaluation/evaluations/{evaluation_id}/answers.xlsx",
     "/evaluation/financial-statements",
@@ -955,6 +966,7 @@ WEB_FORMS = {  # a form body per POST page; id pages target B's row through the 
     "/evaluation/maturity/{evaluation_id}/evidence": {"indicator_code": "SO1.1"},  # B's evaluation: 404
     "/evaluation/programmes/conformance/{check_id}": {"action": "submit", "judgement__A-SI": "conforms"},
     "/evaluation/programmes/applications/{application_id}": {"action": "submit"},
+    "/evaluation/programmes/files/{file_id}/delete": {},  # B's evidence file: 404
     "/customization/offerings/{configurable_id}/confirm": {"query": "c=m55", "customer_id": "1", "quantity": "1"},
     "/customization/orders/{order_id}/transition": {"to_status": "cancelled"},
     "/shared-mfg/bookings/{booking_id}/progress": {"event": "started"},

@@ -1,7 +1,8 @@
 """The enterprise's programme-application form and conformance self-check in headless Chromium
 (Debian's /usr/bin/chromium driven by Playwright), and the region report's charts: a tenant
 administrator starts an application from the programmes page, declares figures, sees the criteria
-checked (measured over declared) and submits; attaches an evidence file to a clause; the evaluator
+checked (measured over declared) and submits; attaches an evidence file to a clause (stored: its
+link downloads the same bytes; a refused file shows its reason and is not stored); the evaluator
 opens the region report and its three charts draw (no script error). Screenshots go to the test's
 temp folder (and ``SOMP_SCREENSHOT_DIR``)."""
 
@@ -119,6 +120,18 @@ def test_application_form_checks_criteria_and_submits(server, tmp_path):
         digest = hashlib.sha256(evidence.read_bytes()).hexdigest()
         assert digest[:12] in page.locator("#clauses").inner_text()
         assert page.locator("#conformance-summary").inner_text().count("100.0%") == 1  # one clause, conforms
+        # the file itself is stored: its link downloads the same bytes
+        with page.expect_download() as dl:
+            page.locator("#clauses a", has_text="服务创新.pdf").click()
+        assert hashlib.sha256(Path(dl.value.path()).read_bytes()).hexdigest() == digest
+        # a refused file (a script named .pdf): the reason is shown and nothing is stored
+        fake = tmp_path / "运营.pdf"
+        fake.write_bytes(b"<script>alert(1)</script>")
+        page.get_by_label("A-SO 佐证材料").set_input_files(str(fake))
+        page.get_by_role("button", name="保存草稿").click()
+        page.wait_for_selector(".flash")
+        assert "A-SO: 运营.pdf: not an accepted kind of file" in page.locator(".flash").inner_text()
+        assert page.locator("#clauses a").count() == 1
         _shot(page, tmp_path, "conformance")
         assert errors == [], errors
         browser.close()

@@ -13,7 +13,7 @@ import pytest
 
 from somp.core.identity import Role
 from somp.core.tenancy import Scope
-from somp.modules.evaluation import programmes, standards, yearly
+from somp.modules.evaluation import programmes, record_files, standards, yearly
 from tests.evaluation.test_programmes_pages import raw_keys
 from tests.factories import make_customer, make_invoice, make_tenant, make_user
 from tests.web.helpers import WebClient
@@ -70,13 +70,47 @@ def test_conformance_self_check_through_the_form(web, db):
     with db.session(Scope.tenant(web["ta"].id)) as s:
         row = standards.get_check(s, cid)
         items = {it["clause"]: it for it in row.items}
-        assert items["A-SI"]["evidence"] == [{"name": "创新.pdf", "sha256": hashlib.sha256(pdf).hexdigest(),
-                                              "size": len(pdf)}]  # fmt: skip
+        stored = record_files.list_for_check(s, cid)  # the file itself, stored with the judgements
+        assert [(f.item, f.filename, f.content_type, f.sha256) for f in stored] == [
+            ("A-SI", "创新.pdf", "application/pdf", hashlib.sha256(pdf).hexdigest())]  # fmt: skip
+        fid = stored[0].id
+        assert items["A-SI"]["evidence"] == []  # no reference: the file is the evidence
         assert items["A-SI"]["note"] == "服务创新中心" and "A-SS" not in items  # not judged: missing
         assert row.summary["share"] == pytest.approx(0.75) and row.summary["evidence_missing"] == ["A-SO"]
         assert row.submitted_at is None
     # a bad judgement is refused whole: nothing changes
     assert "已保存" in a.get(r.headers["location"]).text  # the redirect shows the message
+    page = a.get(f"{CONF}/{cid}")
+    assert f'href="/evaluation/programmes/files/{fid}"' in page.text
+    got = a.get(f"/evaluation/programmes/files/{fid}")
+    assert got.status_code == 200 and got.content == pdf and got.headers["x-content-type-options"] == "nosniff"
+    # a refused file (a script named .pdf): its reason is shown; neither it nor the judgement change is stored
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    r = a.http.post(f"{CONF}/{cid}", data={"version": version, "action": "save", "judgement__A-SI": "partial",
+                                           "judgement__A-SO": "partial", "csrf_token": a.csrf},
+                    files={"evidence__A-SO": ("运营.pdf", b"<script>alert(1)</script>", "application/pdf"),
+                           "evidence__A-SS": ("支撑.txt", "保障记录".encode(), "text/plain")})  # fmt: skip
+    follow = a.get(f"{CONF}/{cid}").text
+    assert r.status_code == 303 and "未保存" in follow and "A-SO: 运营.pdf: not an accepted kind of file" in follow
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        assert [f.id for f in record_files.list_for_check(s, cid)] == [fid]
+        assert standards.get_check(s, cid).items[0]["judgement"] == "conforms"
+    assert b.get(f"/evaluation/programmes/files/{fid}").status_code == 404
+    assert ev.get(f"/evaluation/programmes/files/{fid}").status_code == 404  # a draft's
+    # a second file, removed with the button beside it (another enterprise cannot)
+    page = a.get(f"{CONF}/{cid}").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    a.http.post(f"{CONF}/{cid}", data={"version": version, "action": "save", "judgement__A-SI": "conforms",
+                                       "judgement__A-SO": "partial", "csrf_token": a.csrf},
+                files={"evidence__A-SS": ("支撑.txt", "保障记录".encode(), "text/plain")})  # fmt: skip
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        extra = [f.id for f in record_files.list_for_check(s, cid) if f.item == "A-SS"][0]
+    assert f'formaction="/evaluation/programmes/files/{extra}/delete"' in a.get(f"{CONF}/{cid}").text
+    assert b.post(f"/evaluation/programmes/files/{extra}/delete", {}).status_code == 404
+    r = a.post(f"/evaluation/programmes/files/{extra}/delete", {})
+    assert r.status_code == 303 and "已删除佐证文件 支撑.txt" in a.get(r.headers["location"]).text
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        assert [f.id for f in record_files.list_for_check(s, cid)] == [fid]
     r = a.post(f"{CONF}/{cid}", {"judgement__A-SI": "maybe", "action": "save"})
     follow = a.get(f"{CONF}/{cid}")
     assert r.status_code == 303 and "未保存" in follow.text
@@ -92,7 +126,12 @@ def test_conformance_self_check_through_the_form(web, db):
     assert seen.status_code == 200 and "50.0%" in seen.text and 'name="judgement__' not in seen.text  # read-only
     with db.session(Scope.tenant(web["ta"].id)) as s:
         row = standards.get_check(s, cid)
-        assert row.submitted_at is not None and row.items[0]["evidence"]  # the evidence reference is kept
+        assert row.submitted_at is not None and row.summary["evidence_missing"] == ["A-SO"]
+    r = a.post(f"/evaluation/programmes/files/{fid}/delete", {})  # submitted: final
+    assert r.status_code == 303 and "未保存" in a.get(r.headers["location"]).text
+    got = ev.get(f"/evaluation/programmes/files/{fid}")  # submitted: the evaluator downloads the file
+    assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == hashlib.sha256(pdf).hexdigest()
+    assert f'href="/evaluation/programmes/files/{fid}"' in seen.text
 
 
 def test_programme_application_draft_checks_and_submit(web, db):
@@ -122,8 +161,22 @@ def test_programme_application_draft_checks_and_submit(web, db):
     assert r.status_code == 303 and "未保存" in a.get(f"{APPS}/{aid}").text
     assert b.post(f"{APPS}/{aid}", {"action": "submit"}).status_code == 404
     assert ev.get(f"{APPS}/{aid}").status_code == 404  # a draft
-    r = a.post(f"{APPS}/{aid}", {"action": "submit", "declared__major_incidents": "0"})
+    # evidence files with the figures: a refused one stores nothing and says why
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    r = a.http.post(f"{APPS}/{aid}", data={"action": "save", "declared__major_incidents": "0", "csrf_token": a.csrf},
+                    files={"evidence__": ("申报书.docx", b"MZ\x90\x00", "application/pdf"),
+                           "evidence__major_incidents": ("安全.png", png, "image/png")})  # fmt: skip
+    assert r.status_code == 303 and "申报书.docx: not an accepted kind of file" in a.get(f"{APPS}/{aid}").text
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        assert record_files.list_for_application(s, aid) == []
+    r = a.http.post(f"{APPS}/{aid}", data={"action": "submit", "declared__major_incidents": "0", "csrf_token": a.csrf},
+                    files={"evidence__major_incidents": ("安全.png", png, "image/png")})  # fmt: skip
     assert r.status_code == 303 and "已提交" in a.get(r.headers["location"]).text
+    with db.session(Scope.tenant(web["ta"].id)) as s:
+        (f,) = record_files.list_for_application(s, aid)
+        assert (f.item, f.content_type, f.size) == ("major_incidents", "image/png", len(png))
+    assert ev.get(f"/evaluation/programmes/files/{f.id}").content == png
+    assert b.get(f"/evaluation/programmes/files/{f.id}").status_code == 404
     with db.session(Scope.tenant(web["ta"].id)) as s:
         assert programmes.get_application(s, aid).status.value == "submitted"
     seen = ev.get(f"{APPS}/{aid}")

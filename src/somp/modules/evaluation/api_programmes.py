@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi.responses import Response
 
 from somp.api.deps import RequestContext, requires
 from somp.core.schemas import MAX_ID
-from somp.modules.evaluation import programmes, regions_service, standards
+from somp.modules.evaluation import evidence, programmes, record_files, regions_service, standards
 from somp.modules.evaluation.api_deps import Read, Review, Write
 from somp.modules.evaluation.models import ApplicationStatus, StandardStatus
 from somp.modules.evaluation.schemas_programmes import (
@@ -32,6 +33,7 @@ from somp.modules.evaluation.schemas_programmes import (
     MemberIn,
     MemberRead,
     RankingIn,
+    RecordFileRead,
     RegionApplicationCreate,
     RegionDetail,
     RegionIn,
@@ -277,3 +279,77 @@ def declare_figures(member_id: int, data: FiguresIn, c: Write):
                                           data.supplier_spend_local)  # fmt: skip
     c.commit()
     return row
+
+
+# ---- evidence files of self-checks and applications -----------------------------------------------------
+
+EvidenceUpload = Annotated[UploadFile | None, File(description="PDF, PNG, JPEG, Office document, CSV or text")]
+
+
+def _read_upload(file: UploadFile | None) -> tuple[str | None, bytes | None]:
+    return (None, None) if file is None else (file.filename, file.file.read(evidence.MAX_BYTES + 1))
+
+
+@router.post("/evaluation/conformance/{check_id}/files", response_model=RecordFileRead,
+             status_code=status.HTTP_201_CREATED)  # fmt: skip
+def upload_check_file(check_id: int, c: Write, clause: Annotated[str | None, Form(max_length=40)] = None,
+                      file: EvidenceUpload = None):  # fmt: skip
+    """Attach an evidence file to a clause of your self-check (not submitted). At most 10 MiB; the
+    content type is recognised from the bytes and must match the name's extension; the sha256 is
+    returned; the summary counts the clause as evidenced."""
+    standards.get_check(c.session, check_id)  # another enterprise's: 404 before the file is read
+    name, data = _read_upload(file)
+    row = record_files.upload_for_check(c.db, c.session, check_id, clause, name, data, c.principal.user_id)
+    c.commit()
+    return row
+
+
+@router.get("/evaluation/conformance/{check_id}/files", response_model=list[RecordFileRead])
+def list_check_files(check_id: int, c: Read):
+    """The evidence files of a self-check (the evaluator: submitted ones), without content."""
+    return record_files.list_for_check(c.session, check_id)
+
+
+@router.post("/evaluation/applications/{application_id}/files", response_model=RecordFileRead,
+             status_code=status.HTTP_201_CREATED)  # fmt: skip
+def upload_application_file(application_id: int, c: Write,
+                            criterion: Annotated[str | None, Form(max_length=60)] = None,
+                            file: EvidenceUpload = None):  # fmt: skip
+    """Attach an evidence file to your application (draft or returned), optionally to one criterion
+    (its metric); checked as the maturity evidence files are."""
+    programmes.get_application(c.session, application_id)  # another enterprise's: 404 before the file
+    name, data = _read_upload(file)
+    row = record_files.upload_for_application(c.db, c.session, application_id, criterion, name, data,
+                                              c.principal.user_id)  # fmt: skip
+    c.commit()
+    return row
+
+
+@router.get("/evaluation/applications/{application_id}/files", response_model=list[RecordFileRead])
+def list_application_files(application_id: int, c: Read):
+    """The evidence files of an application (the evaluator: submitted ones), without content."""
+    return record_files.list_for_application(c.session, application_id)
+
+
+@router.get("/evaluation/record-files/{file_id}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})  # fmt: skip
+def download_record_file(file_id: int, c: Read):
+    """The file, as an attachment (the enterprise: its own; the evaluator: of submitted self-checks and
+    applications), with ``nosniff`` and a sandboxing content security policy."""
+    row = record_files.get(c.session, file_id)
+    return download(row.content, row.content_type, row.filename)
+
+
+@router.delete("/evaluation/record-files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_record_file(file_id: int, c: Write):
+    """Remove an evidence file while its self-check or application is editable."""
+    record_files.delete(c.db, c.session, file_id)
+    c.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def download(content: bytes, media_type: str, name: str) -> Response:
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": evidence.content_disposition(name),
+                             "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                             "Cache-Control": "no-store"})  # fmt: skip

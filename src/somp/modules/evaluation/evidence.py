@@ -97,6 +97,24 @@ def _refuse(message: str, code: str) -> ValidationFailed:
     return ValidationFailed(message, [FieldError("file", message, code)])
 
 
+def checked_file(filename: str | None, data: bytes | None) -> tuple[str, str]:
+    """The safe name and the recognised content type of an evidence file, or ValidationFailed (field
+    ``file``) with the reason: no file, larger than :data:`MAX_BYTES`, empty, or not an accepted kind
+    (or a kind its name's extension does not carry). Used for every evidence file of the module."""
+    if data is None:
+        raise _refuse("attach a file", "missing_file")
+    if len(data) > MAX_BYTES:
+        raise _refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", "too_large")
+    name = safe_name(filename)
+    if not data:
+        raise _refuse(f"{name}: the file is empty", "empty")
+    try:
+        kind = sniff(data, name)
+    except ValueError as e:
+        raise _refuse(f"{name}: {e}", "content_type") from None
+    return name, kind
+
+
 def upload(db: Database, session: Session, evaluation_id: int, indicator_code: str | None, filename: str | None,
            data: bytes | None, user_id: int | None) -> EvidenceFile:  # fmt: skip
     """Attach one evidence file to an indicator of an editable evaluation of the caller's enterprise.
@@ -112,17 +130,8 @@ def upload(db: Database, session: Session, evaluation_id: int, indicator_code: s
         raise ValidationFailed(
             "unknown indicator", [FieldError("indicator_code", message, "unknown_indicator")]
         ) from None
-    if data is None:
-        raise _refuse("attach a file", "missing_file")
-    if len(data) > MAX_BYTES:
-        raise _refuse(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", "too_large")
-    if not data:
-        raise _refuse("the file is empty", "empty")
-    name = safe_name(filename)
-    try:
-        kind = sniff(data, name)
-    except ValueError as e:
-        raise _refuse(f"{name}: {e}", "content_type") from None
+    name, kind = checked_file(filename, data)
+    assert data is not None
     count = session.scalar(select(func.count()).select_from(EvidenceFile).where(EvidenceFile.evaluation_id == ev.id))
     if (count or 0) >= MAX_FILES:
         raise _refuse(f"an evaluation holds at most {MAX_FILES} evidence files", "too_many")

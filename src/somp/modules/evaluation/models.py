@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Double, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somp.core.database import JSON, Base, IdType, TenantOwned, Timestamped, UTCDateTime, tenant_fk, tenant_key, utcnow
@@ -361,3 +361,40 @@ class SustainabilityRecord(TenantOwned, Timestamped, Base):
     factors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+# ==== issue 4 (s5-evid): evidence files of conformance self-checks and programme applications ====
+
+
+class RecordFile(TenantOwned, Base):
+    """An evidence file of a conformance self-check (对标达标; ``check_id``, ``item`` the clause code)
+    or of an enterprise's programme application (``application_id``, ``item`` a criterion's metric
+    or "" for the application as a whole): the file itself, checked and stored as the maturity
+    evidence is (:mod:`.evidence`: size, content type recognised from the bytes, sha256).
+
+    Exactly one owner is set; the composite tenant keys make the database refuse a file of one
+    enterprise on another's record. The evaluator reads the files of submitted self-checks and
+    applications only (the service looks the owner up in the caller's view first)."""
+
+    __tablename__ = "evaluation_record_files"
+    __evaluation_visible__ = True
+    __table_args__ = (
+        tenant_key("evaluation_record_files"),
+        tenant_fk("check_id", "evaluation_conformance_checks", ondelete="CASCADE"),
+        tenant_fk("application_id", "evaluation_applications", ondelete="CASCADE"),
+        CheckConstraint("(check_id IS NULL) <> (application_id IS NULL)", name="one_owner"),
+        Index("ix_evaluation_record_files_check", "check_id", "item"),
+        Index("ix_evaluation_record_files_application", "application_id", "item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int | None] = mapped_column(IdType)
+    application_id: Mapped[int | None] = mapped_column(IdType)
+    item: Mapped[str] = mapped_column(String(80), default="")
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -214,3 +214,19 @@ class RegionDetail(RegionRead):
 class RankingIn(InputModel):
     years: list[int] = Field(min_length=1, max_length=20)
     previous_year: int | None = Field(None, ge=2000, le=2100)
+
+
+class RecordFileRead(ReadModel):
+    """An evidence file of a self-check (``check_id``; ``item`` the clause) or an application
+    (``application_id``; ``item`` a criterion's metric, "" for the whole application)."""
+
+    id: int
+    check_id: int | None
+    application_id: int | None
+    item: str
+    filename: str
+    content_type: str = Field(description="the type the content was recognised as (not the client's claim)")
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    uploaded_by: int | None

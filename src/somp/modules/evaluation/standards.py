@@ -119,9 +119,21 @@ def standard_dict(row: CatalogueStandard) -> dict[str, Any]:
 # ---- conformance self-checks ------------------------------------------------------------------------
 
 
-def _summarise(std: CatalogueStandard, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _clauses_with_files(session: Session, check_id: int | None) -> set[str]:
+    from somp.modules.evaluation.models import RecordFile
+
+    if check_id is None:
+        return set()
+    return set(session.scalars(select(RecordFile.item).where(RecordFile.check_id == check_id)).all())
+
+
+def _summarise(std: CatalogueStandard, items: list[dict[str, Any]], filed: set[str] | frozenset[str] = frozenset()
+               ) -> dict[str, Any]:  # fmt: skip
+    """The conformance summary; a clause with a stored evidence file (``filed``) has evidence."""
+    counted = [it | {"evidence": [*(it.get("evidence") or []), {"file": True}]} if it.get("clause") in filed else it
+               for it in items]  # fmt: skip
     try:
-        return rc.conformance([c["code"] for c in std.clauses], items).to_dict()
+        return rc.conformance([c["code"] for c in std.clauses], counted).to_dict()
     except rc.RecognitionInvalid as e:
         raise ValidationFailed("the self-check is invalid", [
             FieldError(line.split(": ", 1)[0], line.split(": ", 1)[-1], "invalid_item") for line in e.errors
@@ -175,10 +187,18 @@ def update_check(db: Database, session: Session, check_id: int, items: list[dict
         raise Conflict(f"self-check {check_id} was submitted; start a new one",
                        [FieldError("items", "submitted", "not_editable")])  # fmt: skip
     std = get_standard(db, session, row.standard_id)
-    row.summary = _summarise(std, items)
+    row.summary = _summarise(std, items, _clauses_with_files(session, row.id))
     row.items = items
     if submit:
         row.submitted_at = utcnow()
     row.updated_at = utcnow()
     session.flush()
     return row
+
+
+def refresh_summary(db: Database, session: Session, check: ConformanceCheck) -> None:
+    """Compute the summary again after an evidence file was stored or removed."""
+    std = get_standard(db, session, check.standard_id)
+    check.summary = _summarise(std, check.items or [], _clauses_with_files(session, check.id))
+    check.updated_at = utcnow()
+    session.flush()

@@ -4,22 +4,25 @@ token and goes through the same services as the API, so its checks and errors ar
 refused form changes nothing and says every reason.
 
 * ``/evaluation/programmes/conformance`` and ``.../conformance/{id}``: the conformance self-check
-  (对标达标) against a catalogue standard's clauses, one judgement per clause with a note and an
-  evidence file (recorded by name, size and sha256, as the API records evidence; the file itself
-  stays with the enterprise), saved as a draft or submitted (final; the evaluator then sees it);
+  (对标达标) against a catalogue standard's clauses, one judgement per clause with a note and
+  evidence files (stored by :mod:`.record_files` with the maturity evidence's checks), saved as a
+  draft or submitted (final; the evaluator then sees it and downloads the files);
 * ``/evaluation/programmes/applications`` and ``.../applications/{id}``: applications to
-  recognition programmes (draft -> submitted), the figures the enterprise declares, and the
-  criteria checked on every save (measured by the platform where it can, else declared, else
-  missing);
-* ``/evaluation/yearly/sustainability``: a year's sustainability figures (1.3.3), on the yearly page;
-  the year's carbon activities and emission factors (entered through the API) are kept.
+  recognition programmes (draft -> submitted), the figures the enterprise declares with evidence
+  files (per criterion or for the whole application), and the criteria checked on every save
+  (measured by the platform where it can, else declared, else missing);
+* ``/evaluation/programmes/files/{id}``: an evidence file of a self-check or application, as an
+  attachment (the evaluator: submitted ones only); ``.../files/{id}/delete`` removes one while its
+  owner is editable;
+* ``/evaluation/yearly/sustainability``: a year's sustainability figures (1.3.3), on the yearly page,
+  and its carbon activities (fuel, electricity, materials...: quantity and unit, the emission factor
+  with its unit and source), the units checked by :mod:`.carbon`.
 
 Enterprises write with ``self_assessment:write``; the evaluator reads the submitted ones.
 """
 
 from __future__ import annotations
 
-import hashlib
 from importlib.resources import files
 from typing import Any
 
@@ -29,9 +32,10 @@ from starlette.datastructures import FormData
 
 from somp.core.database import utcnow
 from somp.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from somp.modules.evaluation import programmes, standards, yearly
+from somp.modules.evaluation import evidence, programmes, record_files, standards, yearly
 from somp.modules.evaluation import recognition as rc
 from somp.modules.evaluation import sustainability as su
+from somp.modules.evaluation import yearly_carbon_form as cf
 from somp.modules.evaluation.models import ApplicationStatus
 from somp.modules.evaluation.schemas_reports import SustainabilityIn
 from somp.web.context import CSRF_FIELD, PageForbidden, PageNotFound, WebContext, check_csrf, flash, page, parse_id
@@ -42,7 +46,6 @@ router = APIRouter(include_in_schema=False)
 READ_ANY = ("self_assessment:read", "evaluation:read")
 CONFORMANCE_URL = "/evaluation/programmes/conformance"
 APPLICATIONS_URL = "/evaluation/programmes/applications"
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 JUDGEMENTS = tuple(j.value for j in rc.Judgement)
 
 
@@ -89,8 +92,17 @@ def conformance_detail(request: Request) -> HTMLResponse:
             raise PageNotFound() from None
         items = {it["clause"]: it for it in check.items or []}
         editable = w.can("self_assessment:write") and check.submitted_at is None
+        files_ = _by_item(record_files.list_for_check(w.session, check.id))
         return render(request, CONFORMANCE, w, title_key="evaluation.forms.conformance_title", check=check, std=std,
-                      items=items, judgements=JUDGEMENTS, editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
+                      items=items, judgements=JUDGEMENTS, editable=editable, files=files_,
+                      csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+def _by_item(rows: list[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for r in rows:
+        out.setdefault(r.item, []).append(r)
+    return out
 
 
 def conformance_create(request: Request, form: FormData = Depends(read_form)) -> Response:
@@ -108,48 +120,53 @@ def conformance_create(request: Request, form: FormData = Depends(read_form)) ->
         return RedirectResponse(f"{CONFORMANCE_URL}/{row.id}", status_code=303)
 
 
-def _evidence(upload: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """The evidence reference of an uploaded file (name, size, sha256), or why it was refused."""
-    if not hasattr(upload, "read") or not getattr(upload, "filename", ""):
-        return None, None
-    data = upload.file.read(MAX_EVIDENCE_BYTES + 1)
-    if len(data) > MAX_EVIDENCE_BYTES:
-        return None, f"{upload.filename}: at most {MAX_EVIDENCE_BYTES} bytes"
-    if not data:
-        return None, f"{upload.filename}: the file is empty"
-    name = "".join(c for c in upload.filename.replace("\\", "/").rsplit("/", 1)[-1] if c.isprintable())[:200]
-    return {"name": name or "evidence", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}, None
+def _uploads(form: FormData, keys: list[tuple[str, str]]) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+    """The files sent in the form fields ``keys`` ((field, item) pairs), each checked as the maturity
+    evidence is (:func:`evidence.checked_file`: size, content type from the bytes); the reasons of the
+    refused ones. Nothing is stored here: the caller stores all of them or none."""
+    files_, problems = [], []
+    for field, item in keys:
+        up = form.get(field)
+        if not hasattr(up, "read") or not getattr(up, "filename", ""):
+            continue
+        data = up.file.read(evidence.MAX_BYTES + 1)  # type: ignore[union-attr]
+        try:
+            evidence.checked_file(up.filename, data)  # type: ignore[union-attr]
+        except ValidationFailed as e:
+            problems.append(f"{item or '-'}: " + "; ".join(x.message for x in e.errors))
+            continue
+        files_.append((item, up.filename, data))  # type: ignore[union-attr]
+    return files_, problems
 
 
 def conformance_save(request: Request, form: FormData = Depends(read_form)) -> Response:
-    """Save the judgements (the whole list, stored whole or refused); ``action=submit`` makes it final."""
+    """Save the judgements (the whole list, stored whole or refused) and the clauses' evidence files
+    (stored with the judgements or, when any file or judgement is refused, none); ``action=submit``
+    makes it final."""
     with page(request, "self_assessment:write") as w:
         check_csrf(request, form)
         cid = parse_id(request, "check_id")
         back = f"{CONFORMANCE_URL}/{cid}"
+        db = request.app.state.db
         try:
             check = standards.get_check(w.session, cid)
-            std = standards.get_standard(request.app.state.db, w.session, check.standard_id)
+            std = standards.get_standard(db, w.session, check.standard_id)
         except NotFound:
             raise PageNotFound() from None
         before = {it["clause"]: it for it in check.items or []}
-        items, problems = [], []
+        items = []
         for clause in std.clauses:
             code = clause["code"]
             judgement = form.get(f"judgement__{code}")
             if not judgement:
                 continue  # not judged: missing, never "not conforming"
-            evidence = list(before.get(code, {}).get("evidence") or [])
-            ref, why = _evidence(form.get(f"evidence__{code}"))
-            if why:
-                problems.append(f"{code}: {why}")
-            if ref is not None:
-                evidence.append(ref)
             note = form.get(f"note__{code}")
-            item = {"clause": code, "judgement": judgement, "evidence": evidence}
+            refs = list(before.get(code, {}).get("evidence") or [])  # references given through the API
+            item = {"clause": code, "judgement": judgement, "evidence": refs}
             if isinstance(note, str) and note.strip():
                 item["note"] = note.strip()[:2000]
             items.append(item)
+        uploads, problems = _uploads(form, [(f"evidence__{c['code']}", c["code"]) for c in std.clauses])
         if problems:
             flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
             return RedirectResponse(back, status_code=303)
@@ -157,13 +174,53 @@ def conformance_save(request: Request, form: FormData = Depends(read_form)) -> R
         version = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
         submit = form.get("action") == "submit"
         try:
-            standards.update_check(request.app.state.db, w.session, cid, items, version, submit=submit)
+            standards.update_check(db, w.session, cid, items, version)
+            for code, name, data in uploads:
+                record_files.upload_for_check(db, w.session, cid, code, name, data, w.principal.user_id)
+            if submit:
+                standards.update_check(db, w.session, cid, items, None, submit=True)
         except (ValidationFailed, Conflict) as e:
             w.rollback()
             flash(request, "evaluation.forms.refused", reasons=_reasons(e))
             return RedirectResponse(back, status_code=303)
         w.commit()
         flash(request, "evaluation.forms.submitted" if submit else "evaluation.forms.saved")
+        return RedirectResponse(back, status_code=303)
+
+
+def record_file_download(request: Request) -> Response:
+    """An evidence file of a self-check or application the caller may read (the evaluator: submitted
+    ones only), as an attachment."""
+    from somp.modules.evaluation.api_programmes import download
+
+    with page(request, None) as w:
+        _readable(w)
+        try:
+            row = record_files.get(w.session, parse_id(request, "file_id"))
+        except NotFound:
+            raise PageNotFound() from None
+        return download(row.content, row.content_type, row.filename)
+
+
+def record_file_delete(request: Request, form: FormData = Depends(read_form)) -> Response:
+    """Remove an evidence file of an editable self-check or application (the button beside the file
+    posts the owner's form here: only the CSRF token is read)."""
+    with page(request, "self_assessment:write") as w:
+        check_csrf(request, form)
+        try:
+            row = record_files.get(w.session, parse_id(request, "file_id"))
+        except NotFound:
+            raise PageNotFound() from None
+        back = f"{CONFORMANCE_URL}/{row.check_id}" if row.check_id else f"{APPLICATIONS_URL}/{row.application_id}"
+        name = row.filename
+        try:
+            record_files.delete(request.app.state.db, w.session, row.id)
+        except Conflict as e:
+            w.rollback()
+            flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+            return RedirectResponse(back, status_code=303)
+        w.commit()
+        flash(request, "evaluation.forms.evid_removed", name=name)
         return RedirectResponse(back, status_code=303)
 
 
@@ -196,8 +253,10 @@ def application_detail(request: Request) -> HTMLResponse:
             ApplicationStatus.draft,
             ApplicationStatus.returned,
         )
+        files_ = _by_item(record_files.list_for_application(w.session, row.id))
         return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=row, prog=prog,
-                      declarable=prog["criteria"], editable=editable, csrf_field=CSRF_FIELD)  # fmt: skip
+                      declarable=prog["criteria"], editable=editable, files=files_,
+                      csrf_field=CSRF_FIELD)  # fmt: skip
 
 
 def _declared(form: FormData, prog: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
@@ -247,6 +306,9 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
             raise PageNotFound() from None
         prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
         declared, problems = _declared(form, prog)
+        keys = [("evidence__", "")] + [(f"evidence__{c['metric']}", c["metric"]) for c in prog["criteria"]]
+        uploads, refused = _uploads(form, keys)
+        problems += refused
         if problems:
             flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
             return RedirectResponse(back, status_code=303)
@@ -255,6 +317,9 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
         submit = form.get("action") == "submit"
         try:
             programmes.update(request.app.state.db, w.session, aid, {"declared": declared, "version": version})
+            for metric, name, data in uploads:
+                record_files.upload_for_application(request.app.state.db, w.session, aid, metric, name, data,
+                                                    w.principal.user_id)  # fmt: skip
             if submit:
                 programmes.submit(request.app.state.db, w.session, aid, None)
         except (ValidationFailed, Conflict) as e:
@@ -274,8 +339,11 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
 
 
 def sustainability_save(request: Request, form: FormData = Depends(read_form)) -> Response:
-    """A year's sustainability figures from the yearly page (blank: not reported). The year's stored
-    carbon activities and emission factors are kept; the record is recomputed and stored whole."""
+    """A year's sustainability figures from the yearly page (blank: not reported) and, when the form
+    carries its activity table (``carbon_rows``), the year's carbon activities with their emission
+    factors (:mod:`.yearly_carbon_form`: every row's problems, the units checked by the carbon
+    engine); without the table the stored activities are kept. The record is recomputed and stored
+    whole, or nothing is stored and every reason is shown."""
     back = "/evaluation/yearly"
     with page(request, "self_assessment:write") as w:
         check_csrf(request, form)
@@ -284,6 +352,7 @@ def sustainability_save(request: Request, form: FormData = Depends(read_form)) -
         if year is None or not 2000 <= year <= 2100:
             flash(request, "evaluation.forms.refused", reasons="year: 2000-2100")
             return RedirectResponse(back, status_code=303)
+        back = f"{back}?year={year}"
         figures: dict[str, float | None] = {}
         problems = []
         for f in su.FIGURES:
@@ -294,14 +363,23 @@ def sustainability_save(request: Request, form: FormData = Depends(read_form)) -
                 figures[f.code] = float(raw.strip().replace(",", ""))
             except ValueError:
                 problems.append(f"{f.code}: {raw!r} is not a number")
+        try:
+            su.validate_figures({k: v for k, v in figures.items()})
+        except su.FiguresInvalid as e:
+            problems += e.errors
+        tenant_id = w.principal.tenant_id
+        old = yearly.sustainability_of(w.session, tenant_id, year)
+        activities = old.activities if old is not None else []
+        factors = old.factors if old is not None else []
+        raw_rows = form.get("carbon_rows")
+        if isinstance(raw_rows, str) and raw_rows.strip().isdigit():
+            activities, factors, bad_rows = cf.parse_rows(form.get, int(raw_rows))
+            problems += bad_rows
         if problems:
             flash(request, "evaluation.forms.refused", reasons="; ".join(problems))
             return RedirectResponse(back, status_code=303)
-        tenant_id = w.principal.tenant_id
-        old = yearly.sustainability_of(w.session, tenant_id, year)
         data = SustainabilityIn.model_validate({
-            "year": year, "figures": figures,
-            "activities": old.activities if old is not None else [], "factors": old.factors if old is not None else [],
+            "year": year, "figures": figures, "activities": activities, "factors": factors,
             "version": old.version if old is not None else None,
         })  # fmt: skip
         try:
@@ -322,11 +400,14 @@ for _path, _fn, _name in (
     (APPLICATIONS_URL + "/{application_id}", application_detail, "web_evaluation_application_detail"),
 ):
     router.add_api_route(_path, _fn, methods=["GET"], response_class=HTMLResponse, name=_name)
+router.add_api_route("/evaluation/programmes/files/{file_id}", record_file_download, methods=["GET"],
+                     response_class=Response, name="web_evaluation_record_file")  # fmt: skip
 for _path, _fn, _name in (
     (CONFORMANCE_URL, conformance_create, "web_evaluation_conformance_create"),
     (CONFORMANCE_URL + "/{check_id}", conformance_save, "web_evaluation_conformance_save"),
     (APPLICATIONS_URL, application_create, "web_evaluation_application_create"),
     (APPLICATIONS_URL + "/{application_id}", application_save, "web_evaluation_application_save"),
     ("/evaluation/yearly/sustainability", sustainability_save, "web_evaluation_sustainability_save"),
+    ("/evaluation/programmes/files/{file_id}/delete", record_file_delete, "web_evaluation_record_file_delete"),
 ):
     router.add_api_route(_path, _fn, methods=["POST"], response_class=HTMLResponse, name=_name)

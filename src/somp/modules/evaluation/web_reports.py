@@ -24,7 +24,9 @@ from somp.core.database import utcnow
 from somp.core.errors import Conflict, NotFound, ValidationFailed
 from somp.modules.evaluation import evidence, reports, service, yearly
 from somp.modules.evaluation import sustainability as su
+from somp.modules.evaluation import yearly_carbon_form as cf
 from somp.modules.evaluation.api_reports import XLSX, _download
+from somp.modules.evaluation.carbon import GASES
 from somp.modules.evaluation.report_render import PdfUnavailable, labels, render_html, render_pdf
 from somp.web.context import CSRF_FIELD, PageForbidden, PageNotFound, WebContext, check_csrf, flash, page, parse_id
 from somp.web.crud import read_form
@@ -100,10 +102,18 @@ def yearly_page(request: Request) -> HTMLResponse:
              "by_scope": r.result["footprint"]["by_scope"]}
             for r in records if r.result.get("footprint")
         ]  # fmt: skip
+        raw_year = request.query_params.get("year", "")
+        year = int(raw_year) if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100 else utcnow().year - 1
+        own = None  # the form shows the enterprise's record of the year to edit
+        if w.principal.tenant_id is not None:
+            own = yearly.sustainability_of(w.session, w.principal.tenant_id, year)
+        rows = cf.rows_from_record(own.activities, own.factors) if own is not None else []
+        rows += [{} for _ in range(cf.BLANK_ROWS)]
         return render(request, YEARLY, w, title_key="evaluation.yearly.title", statements=statements,
                       records=records, names=names, chart=chart, show_enterprise=w.principal.tenant_id is None,
                       can_upload=w.can("self_assessment:write"), csrf_field=CSRF_FIELD,
-                      default_year=utcnow().year - 1, figures=su.FIGURES)  # fmt: skip
+                      default_year=year, figures=su.FIGURES, own=own, carbon_rows=rows,
+                      gases=GASES)  # fmt: skip
 
 
 def upload_statement(request: Request, form: FormData = Depends(read_form)) -> Response:
