@@ -314,6 +314,7 @@ def run_schedule(
     workers: int = 2,
     full: bool | None = None,
     dry_run: bool = False,
+    deterministic: bool = False,
 ) -> ScheduleRun:
     """Re-plan the marketplace and store the run, the plan, the bookings and the diff (one
     transaction). ``time_limit`` bounds the whole run: reading the market, the engine and writing
@@ -328,7 +329,11 @@ def run_schedule(
     resource), the new and pending work is fitted in, and blocks hitting planned work are the
     breakdowns. With nothing planned yet a re-plan is a full one.
 
-    ``dry_run``: roll everything back and return the run (detached) with what it would have changed."""
+    ``dry_run``: roll everything back and return the run (detached) with what it would have changed.
+
+    ``deterministic``: the engine counts ``time_limit`` in CP-SAT's deterministic time (not
+    seconds; reading and writing are not counted), so the same market gives the same plan (the
+    demo market, :mod:`.demo`)."""
     if full is None:
         full = trigger == RunTrigger.manual
     now = now or utcnow()
@@ -338,7 +343,7 @@ def run_schedule(
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
         t0 = time.perf_counter()  # the limit counts from here (not the wait for another run)
-        run = _run(s, trigger, origin, t0 + time_limit, time_limit, objective, workers, full)
+        run = _run(s, trigger, origin, t0 + time_limit, time_limit, objective, workers, full, deterministic)
         if dry_run:
             s.expunge(run)
             s.rollback()
@@ -453,6 +458,7 @@ def _run(  # noqa: PLR0912, PLR0913, PLR0915 - one pass over the market, kept to
     objective: str,
     workers: int,
     full: bool,
+    deterministic: bool = False,
 ) -> ScheduleRun:
     t_read = time.perf_counter()
     m = _read(s, origin)
@@ -500,10 +506,11 @@ def _run(  # noqa: PLR0912, PLR0913, PLR0915 - one pass over the market, kept to
     phases = {"read": round(time.perf_counter() - t_read, 3)}
     if chains and m.published:
         t_solve = time.perf_counter()
-        out = None if full else _reschedule(m, chains, fixed_busy, origin, deadline, objective, workers)
+        det = time_limit if deterministic else None
+        out = None if full else _reschedule(m, chains, fixed_busy, origin, deadline, objective, workers, det)
         if out is None:  # a full re-plan, or no planned chain left to keep its place
             run.full = True
-            result, placed, extra = _solve(m, chains, fixed_busy, origin, deadline, objective, workers)
+            result, placed, extra = _solve(m, chains, fixed_busy, origin, deadline, objective, workers, det)
         else:
             result, placed, extra = out
             run.frozen += extra["summary"]["frozen"]
@@ -721,9 +728,12 @@ def _setup_matrix(m: _Market, r: Resource) -> tuple[tuple[int, ...], ...] | None
 def _machines(m: _Market, busy, site_of) -> tuple[Machine, ...]:  # noqa: ANN001
     return tuple(
         Machine(
-            name=p.row.code, site=site, cost_per_hour=float(p.row.hourly_rate), unavailable=tuple(off),
+            name=p.row.code,
+            site=site,
+            cost_per_hour=float(p.row.hourly_rate),
+            unavailable=tuple(off),
             setup=_setup_matrix(m, p.row),
-        )  # fmt: skip
+        )
         for p, off, site in zip(m.published, busy, site_of, strict=True)
     )
 
@@ -763,20 +773,21 @@ def _placements(ops, jobs: list[_Chain], index: dict[int, int], base: dt.datetim
     return out
 
 
-def _solve(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202
+def _solve(m: _Market, chains, fixed_busy, origin, deadline, objective, workers, det=None):  # noqa: ANN001, ANN202
     """A full re-plan: :func:`.scheduling.solve` over the chains (kept work as busy time)."""
     busy, index, site_of, transport = _calendars(m, m.blocks, fixed_busy, origin, _cal_end(origin, chains))
     jobs = [_job(c, index, origin, max(0, _units(origin, c.ready, up=True)), m.families) for c in chains]
     problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
-    budget = _engine_budget(deadline, problem.n_operations)
+    budget = det if det is not None else _engine_budget(deadline, problem.n_operations)
     opts = SolveOptions(
-        objective=objective, mix=MIX if objective == "mix" else None, time_limit=budget, workers=workers, seed=0
-    )
+        objective=objective, mix=MIX if objective == "mix" else None, time_limit=budget, workers=workers, seed=0,
+        deterministic=det is not None,
+    )  # fmt: skip
     result = solve(problem, opts)
     return result, _placements(result.operations, chains, index, origin), {"engine": "solve", "engine_limit": budget}
 
 
-def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202, PLR0914
+def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, workers, det=None):  # noqa: ANN001, ANN202, PLR0914
     """None when no planned chain can keep its place (then the caller re-plans in full); else a
     re-plan with the least disruption: :func:`.reschedule.reschedule` over the chains, the
     planned ones with their current places as the schedule being executed. Unavailable time that
@@ -847,10 +858,12 @@ def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, wor
     jobs_chains += new_chains
     problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
     # a reschedule writes only what moves: the hit work, the new work and some around it
-    budget = _engine_budget(deadline, (problem.n_operations + sum(len(c.tasks) for c in new_chains)) // 5)
+    written = (problem.n_operations + sum(len(c.tasks) for c in new_chains)) // 5
+    budget = det if det is not None else _engine_budget(deadline, written)
     opts = RescheduleOptions(
         objective=objective, mix=MIX if objective == "mix" else None, frozen=FROZEN_MINUTES // MINUTES_PER_UNIT,
         shift_weight=SHIFT_WEIGHT, move_weight=MOVE_WEIGHT, time_limit=budget, workers=workers, seed=0,
+        deterministic=det is not None,
     )  # fmt: skip
     result = reschedule(problem, schedule, now, events, opts)
     extra = {
