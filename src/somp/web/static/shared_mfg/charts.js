@@ -37,7 +37,7 @@
     var traces = groups.map(function (g, i) {
       var bars = byGroup[g];
       return {
-        type: "bar", orientation: "h", name: d.diff ? bars[0].group : g,
+        type: "bar", orientation: "h", name: d.diff || g === "\u0000setup" ? bars[0].group : g,
         y: bars.map(function (b) { return b.y; }),
         base: bars.map(function (b) { return b.start; }),
         x: bars.map(function (b) { return ms(b.end) - ms(b.start); }),
