@@ -51,6 +51,7 @@ def _seed(db) -> None:
         factory.id,
         resource("SZ-L1", [{"code": "laser_cutting", "parameters": {"max_thickness_mm": 20}}], calendar=DAY_SHIFT),
         resource("SZ-M1", [{"code": "cnc_milling_5axis"}], hourly_rate="150.00"),
+        resource("SZ-B1", [{"code": "sheet_bending"}], hourly_rate="90.00", changeover_minutes=120),
     )
     with pytest.MonkeyPatch.context() as mp:  # cheap argon2 parameters for the test users
         mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -158,5 +159,43 @@ def test_post_an_order_and_see_it_scheduled_on_the_gantt_chart(server, tmp_path)
         assert "杭州采购方" in factory.locator("#mfg-bookings").inner_text()
         _shot(factory, tmp_path, "mfg-factory-gantt-zh")
         assert factory.goto(order_url).status == 404  # the buyer's order is not the factory's page
+        browser.close()
+    assert errors == []
+
+
+def test_a_changeover_is_drawn_as_a_setup_bar_before_the_operation(server, tmp_path):
+    """Two parts of different setup families on a press brake with a 2-hour changeover: the order's
+    Gantt chart draws three bars (two operations, one changeover) and names the changeover."""
+    from playwright.sync_api import sync_playwright
+
+    base = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.set_default_timeout(20000)
+        _sign_in(page, base, "buyer1", "/shared-mfg/orders/new")
+        start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        page.get_by_label("标题").fill("两种材料折弯")
+        page.get_by_label("可开工时间 (UTC)").fill(start.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("交期 (UTC)").fill((start + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+        for i, family in enumerate(("steel", "stainless")):
+            page.locator(f"#f-part-{i}-name").fill(f"板{i + 1}")
+            page.locator(f"#f-part-{i}-quantity").fill("10")
+            page.locator(f"#f-part-{i}-op-0-capability").select_option("sheet_bending")
+            page.locator(f"#f-part-{i}-op-0-minutes").fill("60")
+            page.locator(f"#f-part-{i}-op-0-family").fill(family)
+        page.get_by_role("button", name="发布并报价").click()
+        page.wait_for_url(f"{base}/shared-mfg/orders/*")
+        order_url = page.url
+        page.get_by_role("button", name="接受报价并排程").click()
+        page.wait_for_url(order_url)
+        page.wait_for_selector("#mfg-gantt .plot-container")
+        assert page.locator("#mfg-gantt g.trace.bars g.point").count() == 3  # two operations, one changeover
+        assert sorted(page.locator("#mfg-gantt text.legendtext").all_text_contents()) == ["换型", "苏州精工制造"]
+        assert "120" in page.locator("#mfg-operations").inner_text()
+        _shot(page, tmp_path, "mfg-order-gantt-setup-zh")
         browser.close()
     assert errors == []

@@ -134,3 +134,41 @@ def test_a_breakdown_reported_on_the_board_replans_and_opens_the_diff(app, db, t
         assert moved.start_at >= before[1] + dt.timedelta(hours=499)
     bpage = web.get("/shared-mfg/changes").text
     assert "时间调整" in bpage and "苏州精工" in bpage
+
+
+def test_changeovers_show_as_setup_bars_before_the_operation_on_both_gantt_charts(app, db):
+    """Two parts of different setup families posted through the form on a machine with a
+    2-hour changeover: one of them is planned after a changeover, drawn as its own bar ending
+    where the operation starts, on the order's chart and the factory's, and listed in the tables."""
+    import json
+
+    factory, buyer = make_tenant(db, name="折弯厂"), make_tenant(db, name="买方乙")
+    publish(db, factory.id, resource("BD-1", [{"code": "sheet_bending"}], changeover_minutes=120))
+    make_user(db, factory, Role.tenant_admin, username="benderadmin")
+    make_user(db, buyer, Role.tenant_admin, username="benderbuyer")
+    web = WebClient(app, "benderbuyer")
+    form = {"title": "两种材料", "release_at": "2026-03-02T00:00", "due_at": "2026-03-06T00:00", "quality_grade": "C"}
+    for i, family in enumerate(("steel", "aluminium")):
+        form |= {f"part-{i}-name": f"板{i}", f"part-{i}-quantity": "1", f"part-{i}-op-0-capability": "sheet_bending",
+                 f"part-{i}-op-0-minutes": "60", f"part-{i}-op-0-family": family}  # fmt: skip
+    r = web.post("/shared-mfg/orders/new", form)
+    assert r.status_code == 303, r.text
+    url = r.headers["location"]
+    assert web.post(url + "/accept", {}).status_code == 303
+
+    def chart(html: str) -> dict:
+        m = re.search(r'<script[^>]*id="mfg-gantt-data"[^>]*>(.*?)</script>', html, re.S)
+        return json.loads(m.group(1))
+
+    page = web.get(url).text
+    bars = chart(page)["bars"]
+    setups = [b for b in bars if b.get("kind") == "setup"]
+    ops = [b for b in bars if b.get("kind") != "setup"]
+    assert len(ops) == 2 and len(setups) == 1
+    after = next(b for b in ops if b["y"] == setups[0]["y"])
+    assert setups[0]["end"] == after["start"] and "120" in setups[0]["text"] and "换型" in setups[0]["group"]
+    assert "aluminium" in page and "steel" in page
+    g = WebClient(app, "benderadmin", lang="en").get("/shared-mfg/gantt").text
+    fsetups = [b for b in chart(g)["bars"] if b.get("kind") == "setup"]
+    assert len(fsetups) == 1 and fsetups[0]["start"] == setups[0]["start"] and "Changeover" in fsetups[0]["group"]
+    assert not RAW_KEY_RE.search(g) and not RAW_KEY_RE.search(page)

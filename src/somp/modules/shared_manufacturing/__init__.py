@@ -20,6 +20,7 @@ MANIFEST = ModuleManifest(
     web="somp.modules.shared_manufacturing.web:router",
     cli="somp.modules.shared_manufacturing.cli:app",
     cli_name="shared-mfg",
+    demo="somp.modules.shared_manufacturing.demo:load",
     nav=(
         NavItem("nav.shared_manufacturing", "/shared-mfg", "3", "shared_mfg:read"),
         NavItem("mfg.nav.demand", "/shared-mfg/demand", "3", "shared_mfg:analyse"),

@@ -44,6 +44,14 @@ PROCESSES = (  # code, name, CNY per hour (low, high), pieces per hour
     ("heat_treatment", "热处理", (60, 120), 50),
     ("assembly", "装配", (50, 80), 25),
 )
+FAMILIES = ("steel", "stainless", "aluminium", "copper")  # setup families (material) with ``changeovers``
+CHANGEOVER_DEFAULT = 30  # minutes between two families the matrix does not list
+CHANGEOVER = {  # minutes: light to heavy cleaning / tooling changes
+    "steel": {"stainless": 60, "aluminium": 45},
+    "stainless": {"steel": 20, "aluminium": 45},
+    "aluminium": {"steel": 20, "stainless": 60, "copper": 90},
+    "copper": {"aluminium": 90},
+}
 CALENDARS = (
     {},  # around the clock
     {"utc_offset_hours": 8, "shifts": [{"days": [0, 1, 2, 3, 4, 5], "start": "06:00", "end": "22:00"}]},
@@ -100,11 +108,15 @@ def generate(
     start: dt.datetime,
     ops: tuple[int, int] = (2, 4),
     variants: int | None = None,
+    changeovers: bool = False,
 ) -> MarketPlan:
     """A marketplace plan: ``machines`` spread over ``factories``, ``orders`` over ``buyers``,
     each order one part of ``ops`` operations; ``variants`` per process (default: about four
-    machines per capability code)."""
+    machines per capability code). ``changeovers``: every machine publishes the changeovers of
+    ``CHANGEOVER`` (scaled by a factor of 0.5-1.5 per machine) and every operation has one of its
+    families (drawn from a generator of their own: the rest of the plan is the same as without)."""
     rng = random.Random(seed)
+    co_rng = random.Random(f"{seed}:changeovers")
     n_var = variants or max(1, machines // (len(PROCESSES) * 4))
     codes = [(p, v) for p in PROCESSES for v in range(1, n_var + 1)]
     plan = MarketPlan([], [])
@@ -134,6 +146,12 @@ def generate(
                 capabilities=[{"code": cap, "units_per_hour": str(rate), "setup_minutes": rng.choice([0, 15, 30])}],
             )
         )
+        if changeovers:
+            f = co_rng.uniform(0.5, 1.5)
+            fp.resources[-1] = fp.resources[-1].model_copy(update={
+                "changeover_minutes": round(CHANGEOVER_DEFAULT * f),
+                "changeover": {a: {b: round(m * f) for b, m in row.items()} for a, row in CHANGEOVER.items()},
+            })  # fmt: skip
         if rng.random() < 0.15:
             day = start + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 20))
             fp.blocks.append((k - 1, BlockCreate(kind=BlockKind.maintenance, start_at=day,
@@ -147,6 +165,9 @@ def generate(
         k = rng.randint(*ops)
         steps = [{"capability": rng.choice(caps), "minutes": rng.choice([30, 45, 60, 90, 120, 180, 240])}
                  for _ in range(k)]  # fmt: skip
+        if changeovers:
+            for step in steps:
+                step["setup_family"] = co_rng.choice(FAMILIES)
         work = sum(s["minutes"] for s in steps)
         plan.buyers[n % buyers].orders.append(
             OrderCreate(

@@ -26,7 +26,7 @@ import json
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
@@ -42,8 +42,10 @@ from somp.modules.shared_manufacturing.matching import (
     Placement,
     TransportModel,
     available_windows,
+    changeover,
     diff_plans,
     eligible,
+    has_changeovers,
     haversine_km,
     machine_cost,
     merge,
@@ -115,6 +117,8 @@ class _Published:
             certifications=frozenset(self.row.certifications or ()),
             hourly_rate=self.row.hourly_rate,
             capabilities={c.code: (c.parameters or {}, c.units_per_hour, c.setup_minutes) for c in self.caps.values()},
+            changeover_minutes=self.row.changeover_minutes or 0,
+            changeover=self.row.changeover,
         )
 
 
@@ -142,6 +146,8 @@ def catalogue(db: Database, capability: str | None = None) -> list[CatalogueEntr
                     quality_grade=p.row.quality_grade,
                     certifications=list(p.row.certifications or []),
                     region_code=p.row.region_code,
+                    changeover_minutes=p.row.changeover_minutes or 0,
+                    changeover=p.row.changeover,
                     capabilities=[
                         CapabilityRead.model_validate(c) for c in sorted(p.caps.values(), key=lambda c: c.code)
                     ],
@@ -167,7 +173,9 @@ def _eligible_for(order: Order, part: Part, op: Operation, offers: list[Offer]) 
 
 
 def quote_order(db: Database, session: Session, order_id: int) -> Order:
-    """Price the buyer's order (``session`` is the buyer's) from the published resources."""
+    """Price the buyer's order (``session`` is the buyer's) from the published resources: per
+    operation, the cheapest machine time (no changeover: it follows its own family) to the dearest
+    machine time plus the resource's worst changeover into the operation's setup family."""
     from somp.modules.shared_manufacturing.service import get_order, parts_of
 
     order = get_order(session, order_id)
@@ -184,7 +192,10 @@ def quote_order(db: Database, session: Session, order_id: int) -> Order:
     errors, low, high = [], Decimal("0.00"), Decimal("0.00")
     for part, ops in parts_of(session, [order.id])[order.id]:
         for op in ops:
-            costs = [machine_cost(m, rates[o.resource]) for o, m in _eligible_for(order, part, op, offers)]
+            family = op.setup_family or ""
+            found = _eligible_for(order, part, op, offers)
+            costs = [machine_cost(m, rates[o.resource]) for o, m in found]
+            worst = [machine_cost(m + o.worst_changeover(family), rates[o.resource]) for o, m in found]
             if not costs:
                 errors.append(
                     FieldError(
@@ -196,7 +207,7 @@ def quote_order(db: Database, session: Session, order_id: int) -> Order:
                     )
                 )
                 continue
-            op.quote_low, op.quote_high = min(costs), max(costs)
+            op.quote_low, op.quote_high = min(costs), max(worst)
             low += op.quote_low
             high += op.quote_high
     if errors:
@@ -277,6 +288,20 @@ class _Market:
     bookings: dict[int, Booking]
     blocks: dict[int, list[tuple[dt.datetime, dt.datetime]]]
     breakdowns: dict[int, list[tuple[dt.datetime, dt.datetime]]]
+    families: dict[str, int] = field(default_factory=dict)  # setup family -> engine family ("" = none: 0)
+
+    def changeover(self, resource_id: int, a: str, b: str) -> int:
+        """Minutes to change ``resource_id`` over from family ``a`` to ``b`` (0 for an unknown resource)."""
+        r = self.all_res.get(resource_id)
+        return 0 if r is None else changeover(r.changeover_minutes or 0, r.changeover, a, b)
+
+    def pads(self, resource_id: int, family: str) -> tuple[int, int]:
+        """The longest changeover into and out of ``family`` on the resource, over the run's
+        families: kept work is busy time to the engine, widened by these so that whatever the
+        engine puts next to it leaves room for the changeover."""
+        into = max((self.changeover(resource_id, f, family) for f in self.families), default=0)
+        out = max((self.changeover(resource_id, family, f) for f in self.families), default=0)
+        return into, out
 
 
 def run_schedule(
@@ -289,6 +314,7 @@ def run_schedule(
     workers: int = 2,
     full: bool | None = None,
     dry_run: bool = False,
+    deterministic: bool = False,
 ) -> ScheduleRun:
     """Re-plan the marketplace and store the run, the plan, the bookings and the diff (one
     transaction). ``time_limit`` bounds the whole run: reading the market, the engine and writing
@@ -303,7 +329,11 @@ def run_schedule(
     resource), the new and pending work is fitted in, and blocks hitting planned work are the
     breakdowns. With nothing planned yet a re-plan is a full one.
 
-    ``dry_run``: roll everything back and return the run (detached) with what it would have changed."""
+    ``dry_run``: roll everything back and return the run (detached) with what it would have changed.
+
+    ``deterministic``: the engine counts ``time_limit`` in CP-SAT's deterministic time (not
+    seconds; reading and writing are not counted), so the same market gives the same plan (the
+    demo market, :mod:`.demo`)."""
     if full is None:
         full = trigger == RunTrigger.manual
     now = now or utcnow()
@@ -313,7 +343,7 @@ def run_schedule(
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
         t0 = time.perf_counter()  # the limit counts from here (not the wait for another run)
-        run = _run(s, trigger, origin, t0 + time_limit, time_limit, objective, workers, full)
+        run = _run(s, trigger, origin, t0 + time_limit, time_limit, objective, workers, full, deterministic)
         if dry_run:
             s.expunge(run)
             s.rollback()
@@ -346,8 +376,10 @@ def _read(s: Session, origin: dt.datetime) -> _Market:
         blocks[b.resource_id].append((b.start_at, b.end_at))
         if b.kind == BlockKind.breakdown:
             breakdowns[b.resource_id].append((b.start_at, b.end_at))
+    named = sorted({op.setup_family for op in ops if op.setup_family})
+    families = {"": 0, **{f: i for i, f in enumerate(named, start=1)}}
     return _Market(published, res_by_id, all_res, [p.offer for p in published], factories, orders, parts, ops,
-                   bookings, blocks, breakdowns)  # fmt: skip
+                   bookings, blocks, breakdowns, families)  # fmt: skip
 
 
 def _chains(m: _Market, origin: dt.datetime, keeps):  # noqa: ANN001, ANN202
@@ -374,10 +406,15 @@ def _chains(m: _Market, origin: dt.datetime, keeps):  # noqa: ANN001, ANN202
                 if op_k.status == OperationStatus.started and op_k.started_at:  # it runs from when it started,
                     # and at least until now when it is overdue
                     begin, end = op_k.started_at, max(end, op_k.started_at + (b.end_at - b.start_at), origin)
+                pad_in, pad_out = m.pads(b.resource_id, op_k.setup_family or "")
                 if op_k.status == OperationStatus.finished:
                     end = op_k.finished_at or end
+                    if pad_out and end + dt.timedelta(minutes=pad_out) > origin:  # the changeover after it
+                        fixed_busy[b.resource_id].append((end, end + dt.timedelta(minutes=pad_out)))
                 else:
-                    fixed_busy[b.resource_id].append((begin, end))
+                    fixed_busy[b.resource_id].append(
+                        (begin - dt.timedelta(minutes=pad_in), end + dt.timedelta(minutes=pad_out))
+                    )
                 last_end, last_res = end, b.resource_id
             kept += 1
             k += 1
@@ -421,6 +458,7 @@ def _run(  # noqa: PLR0912, PLR0913, PLR0915 - one pass over the market, kept to
     objective: str,
     workers: int,
     full: bool,
+    deterministic: bool = False,
 ) -> ScheduleRun:
     t_read = time.perf_counter()
     m = _read(s, origin)
@@ -468,10 +506,11 @@ def _run(  # noqa: PLR0912, PLR0913, PLR0915 - one pass over the market, kept to
     phases = {"read": round(time.perf_counter() - t_read, 3)}
     if chains and m.published:
         t_solve = time.perf_counter()
-        out = None if full else _reschedule(m, chains, fixed_busy, origin, deadline, objective, workers)
+        det = time_limit if deterministic else None
+        out = None if full else _reschedule(m, chains, fixed_busy, origin, deadline, objective, workers, det)
         if out is None:  # a full re-plan, or no planned chain left to keep its place
             run.full = True
-            result, placed, extra = _solve(m, chains, fixed_busy, origin, deadline, objective, workers)
+            result, placed, extra = _solve(m, chains, fixed_busy, origin, deadline, objective, workers, det)
         else:
             result, placed, extra = out
             run.frozen += extra["summary"]["frozen"]
@@ -505,11 +544,13 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
     the number of changed operations."""
     order_by_id = {o.id: o for o in m.orders}
     status_of = {op.id: op.status for op in m.ops}
+    setups = _setups(m, replanned, new)
     todo = []
     for op in replanned:
         p = new.get(op.id)
         want = OperationStatus.planned if p is not None else OperationStatus.pending
-        if p is not None and old.get(op.id) == p and op.status == want and op.id in m.bookings:
+        same_setup = (op.setup_minutes or 0) == setups.get(op.id, 0)
+        if p is not None and old.get(op.id) == p and op.status == want and op.id in m.bookings and same_setup:
             continue  # unchanged: its rows stay as they are
         if p is None and op.status == want and op.id not in m.bookings:
             continue
@@ -521,15 +562,17 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
         if p is None:
             op_rows.append(dict(v_id=op.id, v_status=OperationStatus.pending, v_resource_id=None,
                                 v_resource_label=None, v_factory_label=None, v_planned_start=None, v_planned_end=None,
-                                v_cost=None, v_started_at=None))  # fmt: skip
+                                v_setup_minutes=None, v_cost=None, v_started_at=None))  # fmt: skip
             continue
         res = m.res_by_id[p.resource]
         order, part = order_by_id[op.order_id], m.parts[op.part_id]
         minutes = (p.end - p.start).total_seconds() / 60
-        cost = machine_cost(minutes, res.hourly_rate)
+        setup = setups.get(op.id, 0)
+        cost = machine_cost(minutes + setup, res.hourly_rate)  # the changeover is machine time too
         op_rows.append(dict(v_id=op.id, v_status=OperationStatus.planned, v_resource_id=res.id,
                             v_resource_label=_label(res), v_factory_label=m.factories.get(res.tenant_id, ""),
-                            v_planned_start=p.start, v_planned_end=p.end, v_cost=cost, v_started_at=None))  # fmt: skip
+                            v_planned_start=p.start, v_planned_end=p.end, v_setup_minutes=setup, v_cost=cost,
+                            v_started_at=None))  # fmt: skip
         booking_rows.append(
             dict(
                 tenant_id=res.tenant_id,
@@ -545,6 +588,7 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
                 capability=op.capability,
                 start_at=p.start,
                 end_at=p.end,
+                setup_minutes=setup,
                 status=BookingStatus.planned,
                 cost=cost,
                 started_at=None,
@@ -610,6 +654,27 @@ def _write(s: Session, m: _Market, run: ScheduleRun, replanned: list[Operation],
     return len(changes)
 
 
+def _setups(m: _Market, replanned: list[Operation], new: dict[int, Placement]) -> dict[int, int]:
+    """The changeover before each newly placed operation: on each resource, in start order with
+    the kept work (bookings of operations not re-planned), the changeover from the family of the
+    operation before it (none before the first)."""
+    again = {op.id for op in replanned}
+    family = {op.id: op.setup_family or "" for op in m.ops}
+    seq: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    for op_id, b in m.bookings.items():
+        if op_id not in again:
+            seq[b.resource_id].append((b.start_at, op_id))
+    for op_id, p in new.items():
+        seq[p.resource].append((p.start, op_id))
+    out = {}
+    for rid, items in seq.items():
+        items.sort()
+        for k, (_start, op_id) in enumerate(items):
+            if op_id in new:
+                out[op_id] = 0 if k == 0 else m.changeover(rid, family[items[k - 1][1]], family[op_id])
+    return out
+
+
 def _grid(t: dt.datetime) -> dt.datetime:
     """``t`` down to the quarter hour (the time unit's grid every run's origin lies on)."""
     t = t.replace(second=0, microsecond=0)
@@ -651,18 +716,37 @@ def _calendars(m: _Market, blocks, fixed_busy, base: dt.datetime, cal_end: dt.da
     return busy, index, site_of, tuple(map(tuple, hops)) if len(coords) > 1 else ()
 
 
+def _setup_matrix(m: _Market, r: Resource) -> tuple[tuple[int, ...], ...] | None:
+    """The resource's changeovers between the run's families in units (rounded up), or None."""
+    if not has_changeovers(r.changeover_minutes or 0, r.changeover):
+        return None
+    fams = sorted(m.families, key=m.families.__getitem__)
+    matrix = tuple(tuple(math.ceil(m.changeover(r.id, a, b) / MINUTES_PER_UNIT) for b in fams) for a in fams)
+    return matrix if any(map(any, matrix)) else None
+
+
 def _machines(m: _Market, busy, site_of) -> tuple[Machine, ...]:  # noqa: ANN001
     return tuple(
-        Machine(name=p.row.code, site=site, cost_per_hour=float(p.row.hourly_rate), unavailable=tuple(off))
+        Machine(
+            name=p.row.code,
+            site=site,
+            cost_per_hour=float(p.row.hourly_rate),
+            unavailable=tuple(off),
+            setup=_setup_matrix(m, p.row),
+        )
         for p, off, site in zip(m.published, busy, site_of, strict=True)
     )
 
 
-def _job(chain: _Chain, index: dict[int, int], base: dt.datetime, release: int) -> Job:
+def _job(chain: _Chain, index: dict[int, int], base: dt.datetime, release: int, families: dict[str, int]) -> Job:
     order = chain.tasks[0].order
     return Job(
         tuple(
-            EngineOperation(tuple(Mode(index[o.resource], _ceil_units(mm)) for o, mm in t.modes), name=str(t.op.id))
+            EngineOperation(
+                tuple(Mode(index[o.resource], _ceil_units(mm)) for o, mm in t.modes),
+                family=families[t.op.setup_family or ""],
+                name=str(t.op.id),
+            )
             for t in chain.tasks
         ),
         release=release,
@@ -689,20 +773,21 @@ def _placements(ops, jobs: list[_Chain], index: dict[int, int], base: dt.datetim
     return out
 
 
-def _solve(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202
+def _solve(m: _Market, chains, fixed_busy, origin, deadline, objective, workers, det=None):  # noqa: ANN001, ANN202
     """A full re-plan: :func:`.scheduling.solve` over the chains (kept work as busy time)."""
     busy, index, site_of, transport = _calendars(m, m.blocks, fixed_busy, origin, _cal_end(origin, chains))
-    jobs = [_job(c, index, origin, max(0, _units(origin, c.ready, up=True))) for c in chains]
+    jobs = [_job(c, index, origin, max(0, _units(origin, c.ready, up=True)), m.families) for c in chains]
     problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
-    budget = _engine_budget(deadline, problem.n_operations)
+    budget = det if det is not None else _engine_budget(deadline, problem.n_operations)
     opts = SolveOptions(
-        objective=objective, mix=MIX if objective == "mix" else None, time_limit=budget, workers=workers, seed=0
-    )
+        objective=objective, mix=MIX if objective == "mix" else None, time_limit=budget, workers=workers, seed=0,
+        deterministic=det is not None,
+    )  # fmt: skip
     result = solve(problem, opts)
     return result, _placements(result.operations, chains, index, origin), {"engine": "solve", "engine_limit": budget}
 
 
-def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, workers):  # noqa: ANN001, ANN202, PLR0914
+def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, workers, det=None):  # noqa: ANN001, ANN202, PLR0914
     """None when no planned chain can keep its place (then the caller re-plans in full); else a
     re-plan with the least disruption: :func:`.reschedule.reschedule` over the chains, the
     planned ones with their current places as the schedule being executed. Unavailable time that
@@ -757,7 +842,7 @@ def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, wor
             new_chains.append(c)
             continue
         j = len(jobs)
-        jobs.append(_job(c, index, base, max(0, _units(base, c.ready, up=True))))
+        jobs.append(_job(c, index, base, max(0, _units(base, c.ready, up=True)), m.families))
         jobs_chains.append(c)
         for k, (mi, a, _b) in enumerate(places):
             duration = next(md.duration for md in jobs[j].operations[k].modes if md.machine == mi)
@@ -769,14 +854,16 @@ def _reschedule(m: _Market, chains, fixed_busy, origin, deadline, objective, wor
         busy[mi] = [iv for iv in busy[mi] if iv not in events_at[mi]]
         events += [Breakdown(mi, x, y) for x, y in sorted(events_at[mi])]
     for c in new_chains:
-        events.append(UrgentOrder(_job(c, index, base, max(now, _units(base, c.ready, up=True)))))
+        events.append(UrgentOrder(_job(c, index, base, max(now, _units(base, c.ready, up=True)), m.families)))
     jobs_chains += new_chains
     problem = Problem(tuple(jobs), _machines(m, busy, site_of), transport, float(MINUTES_PER_UNIT))
     # a reschedule writes only what moves: the hit work, the new work and some around it
-    budget = _engine_budget(deadline, (problem.n_operations + sum(len(c.tasks) for c in new_chains)) // 5)
+    written = (problem.n_operations + sum(len(c.tasks) for c in new_chains)) // 5
+    budget = det if det is not None else _engine_budget(deadline, written)
     opts = RescheduleOptions(
         objective=objective, mix=MIX if objective == "mix" else None, frozen=FROZEN_MINUTES // MINUTES_PER_UNIT,
         shift_weight=SHIFT_WEIGHT, move_weight=MOVE_WEIGHT, time_limit=budget, workers=workers, seed=0,
+        deterministic=det is not None,
     )  # fmt: skip
     result = reschedule(problem, schedule, now, events, opts)
     extra = {

@@ -14,6 +14,10 @@ No database, no web framework.
   a shift ending at or before its start runs past midnight. No shifts: available around the clock.
 * **Transport.** Great-circle distance (haversine, mean Earth radius 6371.0 km) at a road speed
   plus a handling time; none within one site.
+* **Changeovers** (sequence-dependent setups). A resource may publish the minutes to change over
+  from one setup family (material, tooling) to another: ``changeover[from][to]``, else its default
+  ``changeover_minutes`` between two different families; none within a family, none before the
+  first operation on a resource. A quote prices the worst changeover into the operation's family.
 * **Prices.** Exact ``Decimal`` CNY: machine time ``minutes / 60 x hourly rate`` and the platform
   fee, each rounded half-up to the fen (0.01).
 """
@@ -87,6 +91,30 @@ def processing_minutes(
 
 def grade_serves(resource_rank: int, required_rank: int) -> bool:
     return resource_rank >= required_rank
+
+
+# ------------------------------------------------------------------------------ changeovers
+
+
+def changeover(default: int, matrix: Mapping[str, Mapping[str, int]] | None, a: str, b: str) -> int:
+    """Minutes to change a resource over from an operation of family ``a`` to one of family ``b``."""
+    if a == b:
+        return 0
+    row = (matrix or {}).get(a)
+    if row is not None and b in row:
+        return int(row[b])
+    return int(default)
+
+
+def worst_changeover_into(default: int, matrix: Mapping[str, Mapping[str, int]] | None, family: str) -> int:
+    """The longest changeover an operation of ``family`` may need on the resource (any family
+    before it: the listed ones, or an unlisted one at the default)."""
+    listed = [int(row[family]) for a, row in (matrix or {}).items() if a != family and family in row]
+    return max([int(default), *listed])
+
+
+def has_changeovers(default: int, matrix: Mapping[str, Mapping[str, int]] | None) -> bool:
+    return default > 0 or any(int(m) > 0 for row in (matrix or {}).values() for m in row.values())
 
 
 # ------------------------------------------------------------------------------ calendars
@@ -275,6 +303,11 @@ class Offer:
     certifications: frozenset[str]
     hourly_rate: Decimal
     capabilities: Mapping[str, tuple[Mapping[str, Any], Decimal | None, int]]  # code -> (params, rate, setup)
+    changeover_minutes: int = 0
+    changeover: Mapping[str, Mapping[str, int]] | None = None
+
+    def worst_changeover(self, family: str) -> int:
+        return worst_changeover_into(self.changeover_minutes, self.changeover, family)
 
 
 def eligible(

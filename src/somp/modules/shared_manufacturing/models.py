@@ -26,7 +26,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somp.core.database import Base, Quantity, TenantOwned, Timestamped, tenant_fk, tenant_key, utcnow
@@ -119,6 +119,11 @@ class Resource(TenantOwned, Timestamped, Base):
     region_code: Mapped[str] = mapped_column(String(6))
     calendar: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # shifts and breaks, local time
     published: Mapped[bool] = mapped_column(default=False)
+    # sequence-dependent setups (changeovers) between the setup families of consecutive operations:
+    # ``changeover[from family][to family]`` minutes, else ``changeover_minutes`` between two
+    # different families; none within a family
+    changeover_minutes: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    changeover: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Capability(TenantOwned, Base):
@@ -228,6 +233,7 @@ class Operation(TenantOwned, Base):
     minutes: Mapped[int | None]  # fixed processing time; None: from the part's quantity and the rate
     # the buyer's time per catalogue resource ({"resource id": minutes}): only those are eligible
     minutes_by_resource: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    setup_family: Mapped[str | None] = mapped_column(String(64))  # material or tooling family (changeovers)
     status: Mapped[OperationStatus] = mapped_column(
         str_enum(OperationStatus, "mfg_operation_status"), default=OperationStatus.pending
     )
@@ -240,9 +246,10 @@ class Operation(TenantOwned, Base):
     factory_label: Mapped[str | None] = mapped_column(String(200))
     planned_start: Mapped[dt.datetime | None]
     planned_end: Mapped[dt.datetime | None]
+    setup_minutes: Mapped[int | None]  # the planned changeover just before it on its resource
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
-    cost: Mapped[Decimal | None]
+    cost: Mapped[Decimal | None]  # machine time of the operation and of its changeover
 
 
 class Booking(TenantOwned, Base):
@@ -270,6 +277,7 @@ class Booking(TenantOwned, Base):
     capability: Mapped[str] = mapped_column(String(64))
     start_at: Mapped[dt.datetime]
     end_at: Mapped[dt.datetime]
+    setup_minutes: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # changeover before start_at
     status: Mapped[BookingStatus] = mapped_column(
         str_enum(BookingStatus, "mfg_booking_status"), default=BookingStatus.planned
     )

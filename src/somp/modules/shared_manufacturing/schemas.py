@@ -72,6 +72,20 @@ def _calendar(v: dict[str, Any]) -> dict[str, Any]:
     return v
 
 
+def _changeover(v: dict[str, Any] | None) -> dict[str, Any] | None:
+    if v is None:
+        return v
+    if len(v) > 50:
+        raise ValueError("at most 50 setup families")
+    for a, row in v.items():
+        if not isinstance(row, dict) or not 1 <= len(a) <= 64 or len(row) > 50:
+            raise ValueError("changeover: {from family: {to family: minutes}}, families of 1 to 64 characters")
+        for b, m in row.items():
+            if not 1 <= len(b) <= 64 or isinstance(m, bool) or not isinstance(m, int) or not 0 <= m <= 24 * 60:
+                raise ValueError(f"changeover[{a}][{b}]: whole minutes from 0 to 1440")
+    return v
+
+
 class ResourceCreate(InputModel):
     code: Code
     name: Name
@@ -90,8 +104,16 @@ class ResourceCreate(InputModel):
     )
     capabilities: list[CapabilityIn] = Field(min_length=1, max_length=20)
     published: bool = True
+    changeover_minutes: int = Field(
+        0, ge=0, le=24 * 60, description="changeover between operations of two different setup families"
+    )
+    changeover: dict[str, Any] | None = Field(
+        None,
+        description='minutes per pair of setup families, e.g. {"steel": {"aluminium": 45}}; else changeover_minutes',
+    )
 
     _cal = field_validator("calendar")(_calendar)
+    _co = field_validator("changeover")(_changeover)
 
     @field_validator("capabilities")
     @classmethod
@@ -110,9 +132,12 @@ class ResourceUpdate(InputModel):
     calendar: dict[str, Any] | None = None
     capabilities: list[CapabilityIn] | None = Field(None, min_length=1, max_length=20)
     published: bool | None = None
+    changeover_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    changeover: dict[str, Any] | None = None
     version: int | None = None
 
     _cal = field_validator("calendar")(lambda v: v if v is None else _calendar(v))
+    _co = field_validator("changeover")(_changeover)
 
 
 class ResourceRead(Stamped):
@@ -128,6 +153,8 @@ class ResourceRead(Stamped):
     region_code: str
     calendar: dict[str, Any]
     published: bool
+    changeover_minutes: int
+    changeover: dict[str, Any] | None
     capabilities: list[CapabilityRead] = []
 
 
@@ -140,6 +167,8 @@ class CatalogueEntry(ReadModel):
     quality_grade: Grade
     certifications: list[str]
     region_code: str
+    changeover_minutes: int
+    changeover: dict[str, Any] | None
     capabilities: list[CapabilityRead]
 
 
@@ -177,6 +206,9 @@ class OperationIn(InputModel):
         None,
         max_length=50,
         description="processing time per eligible resource (catalogue ids); only the listed resources are eligible",
+    )
+    setup_family: Code | None = Field(
+        None, description="setup family (material, tooling) for the resources' changeover times, e.g. steel"
     )
 
     _params = field_validator("parameters")(_small_json)
@@ -230,6 +262,8 @@ class OperationRead(ReadModel):
     factory_label: str | None
     planned_start: dt.datetime | None
     planned_end: dt.datetime | None
+    setup_family: str | None
+    setup_minutes: int | None
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     cost: Decimal | None
@@ -285,6 +319,7 @@ class BookingRead(ReadModel):
     capability: str
     start_at: dt.datetime
     end_at: dt.datetime
+    setup_minutes: int
     status: BookingStatus
     started_at: dt.datetime | None
     finished_at: dt.datetime | None

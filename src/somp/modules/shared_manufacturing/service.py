@@ -183,6 +183,7 @@ def post_order(session: Session, data: OrderCreate, tenant_id: int) -> Order:
                     capability=op.capability,
                     parameters=op.parameters,
                     minutes=op.minutes,
+                    setup_family=op.setup_family,
                     minutes_by_resource=(
                         None
                         if op.minutes_by_resource is None

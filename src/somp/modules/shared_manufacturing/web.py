@@ -115,6 +115,16 @@ def breakdown(request: Request, form: FormData = Depends(read_form)) -> Response
 # ------------------------------------------------------------------------------ factory Gantt
 
 
+def _setup_bars(items: list[tuple[str, dt.datetime, int | None, str]], t) -> list[dict[str, Any]]:  # noqa: ANN001
+    """A changeover bar (sequence-dependent setup) just before each operation that has one."""
+    label = t("mfg.chart.setup")
+    return [
+        {"y": y, "start": _iso(start - dt.timedelta(minutes=setup)), "end": _iso(start), "group": label,
+         "kind": "setup", "status": "setup", "text": f"{label} {setup} min · {what}"}
+        for y, start, setup, what in items if setup
+    ]  # fmt: skip
+
+
 def gantt(request: Request) -> HTMLResponse:
     with page(request, "shared_mfg:read") as w:
         _tenant(w)
@@ -127,6 +137,9 @@ def gantt(request: Request) -> HTMLResponse:
              "text": f"{b.order_number} · {b.operation_label} · {b.buyer_label}", "status": b.status.value}
             for b in items
         ]  # fmt: skip
+        bars += _setup_bars(
+            [(bar["y"], b.start_at, b.setup_minutes, b.operation_label) for bar, b in zip(bars, items, strict=True)], t
+        )
         chart = {"bars": bars, "axis": t("mfg.chart.time_utc"), "empty": t("msg.no_items")}
         return render(request, "shared_mfg/gantt.html", w, title_key="mfg.gantt.title", bookings=items,
                       resources=resources, chart=chart, can_progress=w.can("shared_mfg:progress"))  # fmt: skip
@@ -195,6 +208,8 @@ def _order_from_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
             op: dict[str, Any] = {"capability": cap}
             if g(f"part-{i}-op-{k}-minutes"):
                 op["minutes"] = g(f"part-{i}-op-{k}-minutes")
+            if g(f"part-{i}-op-{k}-family"):
+                op["setup_family"] = g(f"part-{i}-op-{k}-family")
             try:
                 op["parameters"] = _parse_params(g(f"part-{i}-op-{k}-params"))
             except ValueError as exc:
@@ -270,6 +285,11 @@ def order_page(request: Request) -> HTMLResponse:
              "text": f"#{op.position} {op.capability} · {op.factory_label} · {op.resource_label}"}
             for p in read.parts for op in p.operations if op.planned_start
         ]  # fmt: skip
+        bars += _setup_bars(
+            [(f"{p.position}. {p.name}", op.planned_start, op.setup_minutes, f"#{op.position} {op.capability}")
+             for p in read.parts for op in p.operations if op.planned_start],
+            t,
+        )  # fmt: skip
         chart = {"bars": bars, "axis": t("mfg.chart.time_utc"), "empty": t("mfg.msg.not_planned"),
                  "due": _iso(o.due_at), "due_label": t("mfg.field.due_at")}  # fmt: skip
         op_ids = [op.id for p in read.parts for op in p.operations]

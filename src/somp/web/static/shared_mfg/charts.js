@@ -3,7 +3,8 @@
 
    #mfg-gantt (+ #mfg-gantt-data): a Gantt chart as horizontal bars on a date axis (base = start,
    length = duration in ms), one trace per group (order, factory, or old/new plan of a reschedule
-   diff), the due date as a dashed line. Times are UTC wall time; the axis title says so.
+   diff), the due date as a dashed line; a bar with kind "setup" is a changeover before an
+   operation (grey, hatched, one trace of its own). Times are UTC wall time; the axis title says so.
    #mfg-demand (+ #mfg-demand-data): capacity and demand hours per capability and week. */
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   var PALETTE = ["#1d5fa8", "#2f9e74", "#d08a1f", "#7b4fb0", "#b42318", "#0f7c8c", "#8a6d3b", "#c2448d"];
   var DIFF = { old: "rgba(154,165,177,0.75)", new: "#1d5fa8" };
+  var SETUP = "rgba(203,210,217,0.9)";
 
   function readJson(id) {
     var el = document.getElementById(id);
@@ -28,14 +30,14 @@
     }
     var groups = [], byGroup = {};
     d.bars.forEach(function (b) {
-      var key = d.diff ? b.status : b.group;
+      var key = b.kind === "setup" ? "\u0000setup" : (d.diff ? b.status : b.group);
       if (!byGroup[key]) { byGroup[key] = []; groups.push(key); }
       byGroup[key].push(b);
     });
     var traces = groups.map(function (g, i) {
       var bars = byGroup[g];
       return {
-        type: "bar", orientation: "h", name: d.diff ? bars[0].group : g,
+        type: "bar", orientation: "h", name: d.diff || g === "\u0000setup" ? bars[0].group : g,
         y: bars.map(function (b) { return b.y; }),
         base: bars.map(function (b) { return b.start; }),
         x: bars.map(function (b) { return ms(b.end) - ms(b.start); }),
@@ -43,8 +45,10 @@
         customdata: bars.map(function (b) { return [b.start, b.end, b.status]; }),
         hovertemplate: "%{text}<br>%{customdata[0]} – %{customdata[1]} UTC<extra>%{y}</extra>",
         textposition: "none",
-        marker: { color: d.diff ? DIFF[g] || PALETTE[0] : PALETTE[i % PALETTE.length],
-                  line: { color: "#fff", width: 1 } }
+        marker: g === "\u0000setup"
+          ? { color: SETUP, pattern: { shape: "/", fgcolor: "#616e7c", size: 6 }, line: { color: "#fff", width: 1 } }
+          : { color: d.diff ? DIFF[g] || PALETTE[0] : PALETTE[i % PALETTE.length],
+              line: { color: "#fff", width: 1 } }
       };
     });
     var rows = {};
