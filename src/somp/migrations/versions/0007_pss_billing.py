@@ -2,7 +2,7 @@
 outcomes, and billed periods (unique contract + month: a billing run is idempotent)
 
 Revision ID: 0007_pss_billing
-Revises: 0005_evaluation
+Revises: 0006_shared_manufacturing
 Create Date: 2026-11-22 08:14:11.959124
 """
 

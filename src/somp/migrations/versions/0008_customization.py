@@ -3,7 +3,7 @@ configuration models (the validated model document per version, never changed), 
 orders (released -> in production -> completed -> delivered) with their bill of options
 
 Revision ID: 0008_customization
-Revises: 0005_evaluation
+Revises: 0007_pss_billing
 Create Date: 2026-11-22 08:09:34.690419
 """
 

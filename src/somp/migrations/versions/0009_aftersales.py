@@ -3,7 +3,7 @@ SLA clocks are computed from them), escalations reached, service recovery action
 default SLA table, customer participation events, NPS/CSAT surveys and their answers
 
 Revision ID: 0009_aftersales
-Revises: 0005_evaluation
+Revises: 0008_customization
 Create Date: 2026-11-22 08:12:17.370312
 """
 

@@ -4,7 +4,7 @@ applications (enterprise or region applicant) with their criteria checks, and st
 yearly statistics and member enterprises
 
 Revision ID: 0010_evaluation_programmes
-Revises: 0005_evaluation
+Revises: 0009_aftersales
 Create Date: 2026-11-22 08:09:39.430481
 
 The built-in catalogue (data/standards.yaml) is not inserted here: the service stores it on first

@@ -4,7 +4,7 @@ enterprise-level input-output measures, and sustainability records per year (ESG
 activities and factors, computed footprint and indicators)
 
 Revision ID: 0011_evaluation_reports
-Revises: 0005_evaluation
+Revises: 0010_evaluation_programmes
 Create Date: 2026-11-22 08:09:24.162131
 """
 

@@ -2,7 +2,7 @@
 product-service interfaces, delivery projects per contract with their stages and event log
 
 Revision ID: 0013_pss_design_delivery
-Revises: 0011_evaluation_reports
+Revises: 0012_pss_requirements
 Create Date: 2026-11-22 09:02:03.311240
 """
 

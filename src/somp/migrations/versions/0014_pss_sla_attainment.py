@@ -3,7 +3,7 @@ response and resolution clocks of work orders and after-sales tickets), read by 
 SLA-attainment indicator and the customer portal
 
 Revision ID: 0014_pss_sla_attainment
-Revises: 0011_evaluation_reports
+Revises: 0013_pss_design_delivery
 Create Date: 2026-11-22 09:02:28.941195
 """
 

@@ -3,7 +3,7 @@ changeover times between setup families, an operation's setup family, and the pl
 before an operation (buyer's plan and factory's booking)
 
 Revision ID: 0016_mfg_setups
-Revises: 0014_pss_sla_attainment
+Revises: 0015_evaluation_evidence
 Create Date: 2026-11-22 09:40:00
 """
 
