@@ -367,8 +367,13 @@ def mqtt_drain(
         start = time.perf_counter()
         while count_readings(url) < want:  # a sum over chunk rows: cheap, not a scan of readings
             if any(p.poll() is not None for p in procs) or time.perf_counter() - start > 600:
-                logs[0].seek(0)
-                raise RuntimeError("MQTT drain failed or timed out:\n" + logs[0].read().decode()[-3000:])
+                tails = []
+                for k, log in enumerate(logs):
+                    log.seek(0)
+                    tails.append(f"subscriber {k} (exit status {procs[k].poll()}):\n{log.read().decode()[-3000:]}")
+                stored = count_readings(url) - base
+                raise RuntimeError(f"MQTT drain failed or timed out ({stored} of {messages * size} readings stored):\n"
+                                   + "\n".join(tails))  # fmt: skip
             time.sleep(0.05)
         secs = time.perf_counter() - start
     finally:

@@ -109,6 +109,74 @@ class Stats:
         )
 
 
+READ_AHEAD = 256 * 1024  # bytes asked of the socket per receive
+
+
+class _ReadAheadSocket:
+    """The client's socket, with a read-ahead buffer in front of ``recv``.
+
+    paho reads a packet with three or four ``recv`` calls (the command byte, the remaining length
+    byte by byte, then the rest) and goes once round its network loop (a ``select``, keep-alive
+    checks) per packet: for a 100-byte single-reading message that is most of paho's cost. Here one
+    system call reads up to :data:`READ_AHEAD` bytes and ``recv`` serves the packets from them.
+    ``pending()`` (the hook paho's loop already asks of TLS sockets) says how much is buffered, so
+    paho neither waits in ``select`` while packets are buffered nor leaves them unread.
+    Everything else is the wrapped socket's (TLS included: its own pending bytes are added).
+    """
+
+    __slots__ = ("_sock", "_buf", "_pos", "_inner_pending")
+
+    def __init__(self, sock) -> None:  # noqa: ANN001 - a socket, TLS socket or paho websocket wrapper
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+        self._inner_pending = getattr(sock, "pending", None)
+
+    def recv(self, bufsize: int) -> bytes:
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            data = self._sock.recv(max(bufsize, READ_AHEAD))  # may raise BlockingIOError: paho's "again"
+            if len(data) <= bufsize:
+                return data  # all of it asked for, or b"" (the connection closed)
+            self._buf, self._pos = data, bufsize
+            return data[:bufsize]
+        end = pos + bufsize
+        self._pos = min(end, len(buf))
+        return buf[pos:end]
+
+    def buffered(self) -> int:
+        return len(self._buf) - self._pos
+
+    def pending(self) -> int:
+        inner = self._inner_pending() if self._inner_pending is not None else 0
+        return len(self._buf) - self._pos + inner
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - fileno, send, close, setblocking, ...
+        return getattr(self._sock, name)
+
+
+class _Client(mqtt.Client):
+    """paho's client reading through :class:`_ReadAheadSocket`, and reading every buffered packet
+    per pass of its loop (paho reads one packet per ``select``). Relies on paho 2's socket factory
+    ``_create_socket``; tests/telemetry/test_mqtt.py covers it against Mosquitto."""
+
+    MAX_PACKETS_PER_READ = 1000  # then back to the loop: keep-alive and outgoing acknowledgements
+
+    def _create_socket(self):  # noqa: ANN202
+        return _ReadAheadSocket(super()._create_socket())
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        for _ in range(self.MAX_PACKETS_PER_READ):
+            sock = self._sock
+            if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
+                break
+            if not isinstance(sock, _ReadAheadSocket) or not sock.buffered():
+                break
+            rc = super().loop_read(1)
+        return rc
+
+
 @dataclass(slots=True)
 class _Received:
     generation: int
@@ -142,7 +210,7 @@ class MqttIngest:
         o = self.options
         proto = mqtt.MQTTv5 if o.protocol == 5 else mqtt.MQTTv311
         kw = {} if o.protocol == 5 else {"clean_session": False}
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=o.client_id, protocol=proto, manual_ack=True, **kw)
+        c = _Client(mqtt.CallbackAPIVersion.VERSION2, client_id=o.client_id, protocol=proto, manual_ack=True, **kw)
         if o.username is not None:
             c.username_pw_set(o.username, o.password)
         if o.tls:
