@@ -31,10 +31,11 @@ have 100) skip step 3 and give CP-SAT the whole time: there its tree search is s
 LNS (ft10 at 10 s: CP-SAT alone reaches the optimum 930, LNS alone from the heuristic 978).
 So do pure job shops (every operation has one eligible machine) of up to ``job_shop_lns_above``
 operations: with no machine to choose, the outer LNS only re-sequences, which CP-SAT's own search
-does as well; at the issue's 60 s the switch to the LNS was a loss as often as a gain (ta11:
-1,398 with it, 1,374 without, plain CP-SAT 1,402; la29: 1,185 and 1,167 with it, 1,181 without,
-plain 1,165 and 1,169; la27: 1,240 with it, plain 1,245), while on the flexible Brandimarte
-instances it is a clear gain (mk01-mk10 at 60 s: mean gap 0.63 % against plain CP-SAT's 1.45 %).
+does as well; at the issue's 60 s the switch to the LNS was a loss as often as a gain (single
+runs, which differ by chance about as much: ta11 1,398 with it, 1,374 and 1,398 without, plain
+CP-SAT 1,402 and 1,421; la29 1,185 and 1,167 with it, 1,181 and 1,169 without, plain 1,165 and
+1,169), while on the flexible Brandimarte instances it is a clear gain (mk01-mk10 at 60 s: mean
+gap 0.63 % against plain CP-SAT's 1.45 %). docs/shared_manufacturing.md has the figures.
 
 Why an outer LNS when CP-SAT has LNS inside: with the two workers of this machine CP-SAT's
 portfolio is one tree search plus one thread shared by 13 interleaved helpers (its own LNS among
