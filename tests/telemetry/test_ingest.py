@@ -240,3 +240,20 @@ def test_purging_a_tenant_removes_its_telemetry_and_nothing_else(db):
     for model in (ReadingChunk, HourlyRollup, IngestBatch):
         assert count(db, model, Scope.tenant(t.id)) == 0
         assert count(db, model, Scope.tenant(other.id)) == 1
+
+
+def test_a_digest_batch_id_leads_with_the_hour_of_its_first_reading_and_repeats_for_a_resent_payload():
+    from somp.modules.telemetry.ingest import batch_id_of
+
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    raw = b'{"metric": "pressure", "ts": "2026-01-01T05:30:00Z", "value": 7.1}'
+    src = Source(3, 9, "mqtt")
+    first = batch_id_of(src, decode_json(raw, now), raw)
+    hour = int(dt.datetime(2026, 1, 1, 5, tzinfo=dt.UTC).timestamp()) // 3600
+    assert first.startswith(f"h:{hour:07x}:") and len(first) == 2 + 7 + 1 + 32
+    assert batch_id_of(src, decode_json(raw, now), raw) == first  # a redelivery is recognised
+    assert batch_id_of(Source(3, 10, "mqtt"), decode_json(raw, now), raw) != first  # another sender
+    later = raw.replace(b"05:30", b"06:30")
+    assert batch_id_of(src, decode_json(later, now), later) > first  # claims follow the readings' time
+    named = b'{"batch_id": "gw-7", "readings": [{"metric": "p", "ts": 1767225600, "value": 1}]}'
+    assert batch_id_of(src, decode_json(named, now), named) == "gw-7"
