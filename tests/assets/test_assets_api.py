@@ -1,5 +1,6 @@
 """Assets over HTTP: lifecycle transitions with reasons, timeline, events, validation, paging."""
 
+import pytest
 from sqlalchemy import select
 
 from somp.core.events import OutboxEvent
@@ -137,6 +138,33 @@ def test_device_token_is_shown_once_and_authenticates_only_its_asset(db, client_
     api.delete(f"{API}/assets/{a['id']}/device-tokens/{issued['id']}")
     with db.session(Scope.all_tenants()) as s:
         assert authenticate_device(s, issued["token"]) is None
+
+
+def test_many_device_tokens_are_authenticated_together(db, client_as):
+    from somp.modules.assets.service import authenticate_devices
+
+    t, api, p, _c = setup(db, client_as)
+    a = api.post(f"{API}/assets", json={"serial_number": "M1", "product_id": p.id}).json()
+    b = api.post(f"{API}/assets", json={"serial_number": "M2", "product_id": p.id}).json()
+    ta = api.post(f"{API}/assets/{a['id']}/device-tokens", json={"name": "a"}).json()
+    tb = api.post(f"{API}/assets/{b['id']}/device-tokens", json={"name": "b"}).json()
+    revoked = api.post(f"{API}/assets/{b['id']}/device-tokens", json={"name": "old"}).json()
+    api.delete(f"{API}/assets/{b['id']}/device-tokens/{revoked['id']}")
+    forged = ta["token"][:-1] + ("x" if ta["token"][-1] != "x" else "y")
+    tokens = [ta["token"], tb["token"], revoked["token"], forged, "somp_api_000000000000_x", "garbage", ""]
+    with db.session(Scope.all_tenants()) as s:
+        found = authenticate_devices(s, tokens)
+    assert found == {
+        ta["token"]: (t.id, a["id"]),
+        tb["token"]: (t.id, b["id"]),
+        revoked["token"]: None,
+        forged: None,
+        "somp_api_000000000000_x": None,
+        "garbage": None,
+        "": None,
+    }
+    with db.session(Scope.tenant(t.id)) as s, pytest.raises(PermissionError):
+        authenticate_devices(s, [ta["token"]])
 
 
 def test_fast_list_path_equals_the_schemas_serialisation(db, client_as):

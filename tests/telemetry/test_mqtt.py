@@ -136,6 +136,55 @@ def test_subscriber_stores_every_shape_and_dead_letters_the_rest(device):
         forget_session(client_id)
 
 
+def test_acknowledgements_are_one_write_of_puback_packets():
+    from somp.modules.telemetry.mqtt import _Client
+
+    c = _Client(mqtt.CallbackAPIVersion.VERSION2, client_id="acks", manual_ack=True)
+    c.ack_many([1, 2, 65535])
+    (packet,) = c._out_packet
+    assert packet["packet"] == b"\x40\x02\x00\x01" + b"\x40\x02\x00\x02" + b"\x40\x02\xff\xff"
+    assert packet["to_process"] == 12
+    c.ack_many([])
+    assert len(c._out_packet) == 1
+
+
+@pytest.mark.parametrize("protocol", [5, 311])
+def test_acknowledged_messages_are_not_delivered_again(device, protocol):
+    """The PUBACKs sent in one write reach the broker: a subscriber that comes back to the same
+    session after storing a stream gets nothing redelivered."""
+    run = uuid.uuid4().hex[:8]
+    topic = f"somp-test/{run}/+/telemetry"
+    client_id = f"somp-test-{run}"
+    mine = f"somp-test/{run}/{device.token}/telemetry"
+    options = MqttOptions(topic=topic, client_id=client_id, protocol=protocol, batch_messages=40, flush_seconds=0.02)
+    sub = MqttIngest(device.db, options)
+    sub.start()
+    pub = publisher()
+    try:
+        assert sub.wait_subscribed()
+        for i in range(300):
+            pub.publish(mine, orjson.dumps({"metric": "pressure", "ts": T0 + i, "value": 7.0}), qos=1)
+        assert wait_for(lambda: sub.stats.messages == 300), sub.stats.line()
+        assert sub.stats.commits >= 300 // 40
+        time.sleep(0.3)  # the last acknowledgements on the wire
+        sub.stop()
+        again = MqttIngest(device.db, options)
+        again.start()
+        try:
+            assert again.wait_subscribed()
+            publish(pub, mine, orjson.dumps({"metric": "pressure", "ts": T0 + 1000, "value": 8.0}))
+            assert wait_for(lambda: again.stats.messages >= 1)
+            time.sleep(0.5)
+            assert (again.stats.messages, again.stats.duplicates) == (1, 0)
+        finally:
+            again.stop()
+        assert n_readings(device.db) == 301
+    finally:
+        pub.disconnect()
+        sub.stop()
+        forget_session(client_id)
+
+
 def _start_ingest(url: str, topic: str, client_id: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--topic", topic]

@@ -154,16 +154,16 @@ def decode_json(raw: bytes, now: dt.datetime) -> Columns:
         head = _decode_any.decode(raw)
     except msgspec.DecodeError as exc:
         raise PayloadError(f"not valid JSON: {exc}") from None
-    out = Rows()
-    try:
-        if isinstance(head, dict) and "metric" in head and "readings" not in head:
+    if type(head) is dict and "metric" in head and "readings" not in head:
+        try:
             return _single_columns(head, raw)
+        except msgspec.ValidationError as exc:
+            raise PayloadError(f"invalid payload: {_msg(exc)}") from None
+    out = Rows()  # (after the single-reading path: its four lists cost more than that path's checks)
+    try:
         if isinstance(head, dict) and "readings" in head:
             batch = _decode_batch.decode(raw)
             return _batch_columns(batch)
-        elif isinstance(head, dict) and "metric" in head:
-            r = _decode_single.decode(raw)
-            _add(out, r.metric, to_time(r.ts, "ts"), r.value, r.asset)
         elif isinstance(head, dict) and "values" in head and "ts" in head:
             entry = _decode_tb.decode(raw)
             _add_tb(out, [entry])

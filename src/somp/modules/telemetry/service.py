@@ -20,7 +20,7 @@ from somp.core.pagination import Order
 from somp.core.security import digest
 from somp.core.service import apply_changes, get_or_404, list_page
 from somp.core.tenancy import Scope
-from somp.modules.assets.service import authenticate_device, get_asset
+from somp.modules.assets.service import authenticate_devices, get_asset
 from somp.modules.telemetry.chunks import HOUR_US, blob_times, blob_values, pg_times, pg_values
 from somp.modules.telemetry.models import DeadLetter, HourlyRollup, IngestBatch, Metric, ReadingChunk
 from somp.modules.telemetry.payloads import time_of, us_of
@@ -360,17 +360,31 @@ class DeviceAuthenticator:
         return False, None
 
     def __call__(self, token: str) -> tuple[int, int] | None:
-        key = digest(token)
-        hit = self._cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        with self.db.session(Scope.all_tenants()) as s:
-            found = authenticate_device(s, token)
-        with self._lock:
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            self._cache[key] = (time.monotonic() + self.seconds, found)
-        return found
+        return self.many([token])[token]
+
+    def many(self, tokens: Iterable[str]) -> dict[str, tuple[int, int] | None]:
+        """Each token's device; the ones not cached are looked up together, in one query."""
+        out: dict[str, tuple[int, int] | None] = {}
+        missing: dict[str, str] = {}
+        clock = time.monotonic()
+        for token in tokens:
+            key = digest(token)
+            hit = self._cache.get(key)
+            if hit and hit[0] > clock:
+                out[token] = hit[1]
+            else:
+                missing[token] = key
+        if missing:
+            with self.db.session(Scope.all_tenants()) as s:
+                found = authenticate_devices(s, missing)
+            expires = time.monotonic() + self.seconds
+            with self._lock:
+                if len(self._cache) + len(missing) > 50_000:
+                    self._cache.clear()
+                for token, key in missing.items():
+                    self._cache[key] = (expires, found[token])
+            out.update(found)
+        return out
 
 
 def metric_keys(session: Session, metric_ids: Iterable[int]) -> dict[int, str]:
