@@ -149,6 +149,15 @@ class ReadingCounter:
         sql = "SELECT coalesce(sum(count), 0) FROM reading_chunks WHERE id > %s"
         return self.conn.execute(sql, (self.after,)).fetchone()[0]
 
+    def server(self) -> dict[str, int]:
+        """The server's cumulative WAL and checkpoint counters, and the autovacuum workers running
+        now: what else the database did during a drain (they go into the JSON, per drain)."""
+        wal = self.conn.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal").fetchone()
+        ckpt = self.conn.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter").fetchone()
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+        vac = self.conn.execute(sql).fetchone()[0]
+        return {"wal_bytes": int(wal[0]), "wal_fpi": int(wal[1]), "checkpoints": ckpt[0], "autovacuum": vac}
+
     def close(self) -> None:
         self.conn.close()
 
@@ -379,6 +388,7 @@ def mqtt_drain(
                 raise RuntimeError("MQTT subscriber did not start")
             time.sleep(0.01)
         start = time.perf_counter()
+        before, polls, vacuuming = counter.server(), 0, 0
         while counter.stored() < want:
             if any(p.poll() is not None for p in procs) or time.perf_counter() - start > 600:
                 tails = []
@@ -389,7 +399,19 @@ def mqtt_drain(
                 raise RuntimeError(f"MQTT drain failed or timed out ({stored} of {messages * size} readings stored):\n"
                                    + "\n".join(tails))  # fmt: skip
             time.sleep(0.05)
+            polls += 1
+            if polls % 10 == 0:
+                vacuuming += counter.server()["autovacuum"] > 0
         secs = time.perf_counter() - start
+        after = counter.server()
+        DRAINS.append({
+            "size": size, "protocol": protocol, "subscribers": subscribers, "run": run + 1,
+            "messages_per_s": round(messages / secs),
+            "wal_mb": round((after["wal_bytes"] - before["wal_bytes"]) / 2**20),
+            "wal_full_page_images": after["wal_fpi"] - before["wal_fpi"],
+            "checkpoints": after["checkpoints"] - before["checkpoints"],
+            "share_of_polls_with_autovacuum": round(vacuuming / max(polls // 10, 1), 2),
+        })  # fmt: skip
     finally:
         counter.close()
         for p in procs:
@@ -403,6 +425,9 @@ def mqtt_drain(
         for client_id in ids:
             forget_session(port, client_id, protocol)
     return messages * size / secs, messages / secs
+
+
+DRAINS: list[dict] = []  # what the database did during each drain (see ReadingCounter.server)
 
 
 def forget_session(port: int, client_id: str, protocol: int) -> None:
@@ -599,6 +624,7 @@ def main() -> None:
                 "args": vars(args),
                 "runs": res,
                 "medians": med,
+                "mqtt_drains": DRAINS,
             },
             indent=2,
         ),
