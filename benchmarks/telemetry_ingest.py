@@ -41,6 +41,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -132,12 +133,25 @@ def body(batch: int, size: int, start: int) -> bytes:
     )
 
 
+REPORT_EVERY = 0.05  # seconds between a subscriber's progress lines while the drain is timed
+_COMMITTED = re.compile(rb"readings\s+([\d,]+)")
+
+
+def committed(report) -> int:  # noqa: ANN001 - a subscriber's stdout file
+    """Readings the subscriber has committed, from the last progress line it printed (the count is
+    taken after each commit: ``mqtt.Stats``)."""
+    report.seek(max(report.seek(0, 2) - 400, 0))
+    found = _COMMITTED.findall(report.read())
+    return int(found[-1].replace(b",", b"")) if found else 0
+
+
 class ReadingCounter:
     """Readings stored since it was made: the counts of the chunk rows written after it, found by
     their ids (a range of the primary key), over one connection.
 
-    The drains poll it every 50 ms. It used to sum the whole table on a new connection each time:
-    a scan that grew with the database, on the same two cores as the subscriber it was timing."""
+    A drain counts what its subscribers report committed while it is timed, and this once at the
+    end. Polling the database every 50 ms cost a scan on the same two cores as the subscriber being
+    timed: of the whole table at first (growing with the database), then of the drain's rows."""
 
     def __init__(self, url: str) -> None:
         import psycopg
@@ -366,13 +380,16 @@ def mqtt_drain(
     pub.disconnect()
     pub.loop_stop()
     # 3. drain
-    procs, logs = [], []
+    procs, logs, reports = [], [], []
     for client_id in ids:
         cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--port", str(port)]
-        cmd += ["--topic", topic, "--client-id", client_id, "--report-every", "0", "--protocol", str(protocol)]
-        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below; not a pipe: a full one would block its logging
+        cmd += ["--topic", topic, "--client-id", client_id, "--report-every", str(REPORT_EVERY)]
+        cmd += ["--protocol", str(protocol)]
+        # files, not pipes: a full pipe would block the subscriber's logging
+        log, report = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed below
         logs.append(log)
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log))
+        reports.append(report)
+        procs.append(subprocess.Popen(cmd, stdout=report, stderr=log))
     want = messages * size
     try:
         # timed from the connections (the process start, imports included, is not ingest; a
@@ -389,7 +406,7 @@ def mqtt_drain(
             time.sleep(0.01)
         start = time.perf_counter()
         before, polls, vacuuming = counter.server(), 0, 0
-        while counter.stored() < want:
+        while sum(map(committed, reports)) < want:
             if any(p.poll() is not None for p in procs) or time.perf_counter() - start > 600:
                 tails = []
                 for k, log in enumerate(logs):
@@ -403,6 +420,9 @@ def mqtt_drain(
             if polls % 10 == 0:
                 vacuuming += counter.server()["autovacuum"] > 0
         secs = time.perf_counter() - start
+        stored = counter.stored()
+        if stored != want:  # what the subscribers said they committed is what the database holds
+            raise RuntimeError(f"subscribers reported {want:,} readings committed, the database has {stored:,}")
         after = counter.server()
         DRAINS.append({
             "size": size, "protocol": protocol, "subscribers": subscribers, "run": run + 1,
@@ -418,7 +438,7 @@ def mqtt_drain(
             p.terminate()
         for p in procs:
             p.wait(30)
-        for log in logs:
+        for log in (*logs, *reports):
             log.close()
         # end the sessions: an offline session left behind keeps a share of a shared subscription
         # (and a queue of every later message) on the broker
