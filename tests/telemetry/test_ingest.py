@@ -220,6 +220,7 @@ def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
     assert after.ts.tolist() == sorted(before.ts.tolist()) and sum(chunk_counts) == 40
     with db.session(Scope.tenant(t.id)) as s:
         assert set(s.scalars(select(HourlyRollup.chunks))) == {1}  # the roll-ups count the chunks
+        assert set(s.scalars(select(HourlyRollup.merge_pending))) == {False}
     # a late reading for a compacted hour makes a new chunk; the periodic job merges it
     raw = batch([{"metric": "temperature", "ts": (T0 + dt.timedelta(seconds=1)).isoformat(), "value": -1}])
     assert ingest(db, Source(t.id, a.id, "mqtt"), raw).accepted == 1
@@ -227,6 +228,63 @@ def test_compaction_merges_the_chunks_of_an_hour_and_keeps_every_reading(db):
     service.compact_tick(db, T0 + dt.timedelta(hours=3))
     assert count(db, ReadingChunk) == 4
     assert service.compact_chunks(db, before=T0 + dt.timedelta(hours=3)) == (0, 0)  # nothing left
+
+
+def test_an_hour_whose_chunks_retention_removed_leaves_the_compaction_list(db):
+    """Compaction finds its work through the roll-ups' merge_pending flags; an hour that retention
+    emptied before it was compacted is taken off the list (its count 0), not retried forever."""
+    t, a, _ = fleet(db)
+    for k in range(3):  # three transactions: three chunks of one hour
+        raw = batch([{"metric": "flow", "ts": (T0 + dt.timedelta(seconds=k)).isoformat(), "value": k}])
+        assert ingest(db, Source(t.id, a.id, "mqtt"), raw).accepted == 1
+    with db.session(Scope.tenant(t.id)) as s:
+        assert s.execute(select(HourlyRollup.chunks, HourlyRollup.merge_pending)).one() == (3, True)
+    later = T0 + dt.timedelta(days=5)
+    assert service.apply_retention(db, t.id, keep_days=1, now=later) == 3
+    assert service.compact_chunks(db, before=later, rounds=5) == (0, 0)
+    with db.session(Scope.tenant(t.id)) as s:
+        assert s.execute(select(HourlyRollup.chunks, HourlyRollup.merge_pending)).one() == (0, False)
+    assert service.compact_chunks(db, before=later) == (0, 0)  # returns: nothing is left on the list
+
+
+def test_roll_up_updates_stay_on_their_page_on_postgresql(db, backend):
+    """Each transaction updates the roll-up of every series-hour it touches. No index reads a column
+    those updates change, so PostgreSQL updates the rows in place (heap-only tuples, HOT) instead
+    of writing a new entry in each of the table's indexes (counted within the transaction)."""
+    import numpy as np
+    import pytest
+
+    from somp.modules.telemetry.chunks import group_series
+
+    if backend != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    t, a, b = fleet(db)
+    ing = Ingestor(db)
+    hour_us = int(T0.timestamp()) * 1_000_000
+    stats = (
+        "SELECT pg_stat_get_xact_tuples_updated('readings_hourly'::regclass), "
+        "pg_stat_get_xact_tuples_hot_updated('readings_hourly'::regclass)"
+    )
+    n = 50
+    asset = np.where(np.arange(n) % 2, a.id, b.id)
+    for k in range(4):
+        ts = hour_us + np.arange(n) * 1_000_000 + k * 60_000_000
+        groups = group_series(np.full(n, t.id), asset, np.full(n, 1), ts, np.arange(n, dtype=np.float64))
+        with db.session(Scope.all_tenants()) as s:
+            conn = s.connection()
+            before = conn.exec_driver_sql(stats).one()  # (the backend's counts not yet reported)
+            ing._upsert_rollups(conn, groups)
+            after = conn.exec_driver_sql(stats).one()
+            s.commit()
+        counts = (after[0] - before[0], after[1] - before[1])
+        if k == 0:
+            assert counts == (0, 0)  # two new series-hours: inserted
+        elif k == 1:
+            assert counts[0] == 2  # a second chunk: flagged for compaction (the flag is indexed)
+        else:
+            assert counts == (2, 2), counts  # every later update in place
+    with db.session(Scope.tenant(t.id)) as s:
+        assert sorted(s.scalars(select(HourlyRollup.count))) == [100, 100]
 
 
 def test_purging_a_tenant_removes_its_telemetry_and_nothing_else(db):

@@ -445,7 +445,7 @@ class Ingestor:
             "last_value = CASE WHEN excluded.last_ts >= readings_hourly.last_ts THEN excluded.last_value "
             "ELSE readings_hourly.last_value END, "
             "last_ts = CASE WHEN excluded.last_ts >= readings_hourly.last_ts THEN excluded.last_ts "
-            "ELSE readings_hourly.last_ts END, chunks = readings_hourly.chunks + 1"
+            "ELSE readings_hourly.last_ts END, chunks = readings_hourly.chunks + 1, merge_pending = TRUE"
         )
         if pg:
             # one statement for the whole transaction: its columns sent as binary arrays built

@@ -263,7 +263,7 @@ def compact_chunks(db: Database, before: dt.datetime, limit: int = 1_000, rounds
     """Merge the chunks of each series and hour (hours before ``before``) into one chunk in time
     order, ``limit`` series-hours per transaction, until none is left: a series written by many
     small transactions (single-reading messages) is read back from one row per hour. The work is
-    found through the roll-ups' chunk counts (a partial index), never by scanning the chunks.
+    found through the roll-ups' ``merge_pending`` flags (a partial index), never by scanning the chunks.
     Safe beside ingest: only the chunks read are deleted, and the count is decremented, not reset,
     so a chunk committed meanwhile stays and is merged next time. ``rounds`` > 0 stops after that
     many transactions. Returns (series-hours merged, chunks removed)."""
@@ -272,21 +272,27 @@ def compact_chunks(db: Database, before: dt.datetime, limit: int = 1_000, rounds
     while True:
         with db.session(Scope.all_tenants()) as s:
             groups = s.execute(
-                select(h.id, h.tenant_id, h.asset_id, h.metric_id, h.bucket)
-                .where(h.chunks > 1, h.bucket < before)
+                select(h.id, h.tenant_id, h.asset_id, h.metric_id, h.bucket, h.chunks)
+                .where(h.merge_pending, h.bucket < before)
                 .order_by(h.bucket)
                 .limit(limit)
             ).all()
             if not groups:
                 return merged, removed
             floor = func.greatest if _pg(s) else func.max  # SQLite's two-argument max() is a scalar
-            for rollup_id, tenant_id, asset_id, metric_id, hour in groups:
+            for rollup_id, tenant_id, asset_id, metric_id, hour, seen in groups:
                 gone = _merge_hour(s, tenant_id, asset_id, metric_id, hour)
-                # (fewer than two: another worker merged them meanwhile; its count is already right)
-                if gone >= 2:
-                    s.execute(update(h).where(h.id == rollup_id).values(chunks=floor(h.chunks - (gone - 1), 1)))
+                if gone >= 2:  # (decremented, not reset: chunks committed meanwhile keep it pending)
+                    left = h.chunks - (gone - 1)
+                    s.execute(update(h).where(h.id == rollup_id).values(chunks=floor(left, 1), merge_pending=left > 1))
                     removed += gone - 1
                     merged += 1
+                else:
+                    # Fewer than two: another worker merged them meanwhile (and set the flag), or
+                    # retention removed the hour's chunks. Off the list with the true count, unless
+                    # a chunk arrived since the roll-up was read (then the next pass sees it).
+                    s.execute(update(h).where(h.id == rollup_id, h.chunks == seen)
+                              .values(chunks=gone, merge_pending=False))  # fmt: skip
             s.commit()
             rounds -= 1
             if rounds == 0:
