@@ -62,6 +62,14 @@ PG_DB = "somp_bench_telemetry"
 ASSETS = 100
 T0 = 1_735_689_600  # 2025-01-01T00:00:00Z (every generated time stays in the past)
 METRICS = ("pressure", "temperature", "vibration", "power", "flow")
+# Every HTTP run and MQTT drain writes readings of its own time window, as a fleet sends new
+# readings. (Runs used to re-send the same timestamps under new batch ids: each reading was stored
+# several times, and every drain after the first updated the roll-ups the first had inserted.)
+# The windows stay in the past; main() refuses arguments that would make them overlap.
+HTTP_AT = T0  # + request number x 200 s (1,000 readings, 5 a second)
+SINGLES_AT = T0 + 5_000_000  # + variant x SINGLES_SPAN + message number (s)
+SINGLES_SPAN = 150_000
+BATCHES_AT = T0 + 10_000_000  # + (window x messages + message number) x 100 s
 
 
 def free_port() -> int:
@@ -278,8 +286,8 @@ def http_bulk(url: str, tokens: list[str], seconds: float, run: int, connections
         for c in range(connections):
             reqs = []
             for i in range(per_conn):
-                n = (run * 1_000_000) + c * per_conn + i
-                b = body(n, 1000, T0 + (n % 100_000) * 200)
+                n = (run * connections + c) * per_conn + i
+                b = body(n, 1000, HTTP_AT + n * 200)
                 tok = tokens[n % len(tokens)]
                 head = (
                     f"POST /api/v1/telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {tok}\r\n"
@@ -366,10 +374,11 @@ def mqtt_drain(
         n = run * 10_000_000 + size * 100_000_000 + subscribers * 1_000_000_000 + protocol * 10_000_000_000 + i
         if size == 1:
             variant = run * 8 + (protocol == 311) * 4 + subscribers  # distinct across runs and variants:
-            ts = T0 + 20_000_000 + variant * 1_000_000 + i  # not a re-sent message
+            ts = SINGLES_AT + variant * SINGLES_SPAN + i  # not a re-sent message
             payload = orjson.dumps({"metric": METRICS[i % 5], "ts": ts, "value": 7.5})
         else:
-            payload = body(n, size, T0 + 30_000_000 + (n % 100_000) * 100)
+            window = run * 2 + subscribers - 1  # the drains of batches: x1 then x2, run after run
+            payload = body(n, size, BATCHES_AT + (window * messages + i) * 100)
         infos.append(pub.publish(f"bench/{tokens[i % len(tokens)]}/telemetry", payload, qos=1))
         if len(infos) >= 500:  # paho's outgoing queue is bounded: let the broker acknowledge a block
             for info in infos:
@@ -566,6 +575,11 @@ def main() -> None:
     ap.add_argument("--only", default="copy,http,mqtt,sqlite,aggregate")
     args = ap.parse_args()
     only = set(args.only.split(","))
+    http_requests = args.runs * 16 * (int(args.seconds * 600 / 16) + 20)  # as http_bulk makes them
+    if (HTTP_AT + http_requests * 200 > SINGLES_AT or args.mqtt_singles > SINGLES_SPAN
+            or SINGLES_AT + 8 * args.runs * SINGLES_SPAN > BATCHES_AT
+            or BATCHES_AT + 2 * args.runs * args.mqtt_batches * 100 > time.time() - 86_400):  # fmt: skip
+        sys.exit("these --runs, --seconds and message counts do not fit the benchmark's time windows")
     from somp.core.modules import import_all_models
 
     import_all_models()
