@@ -189,7 +189,7 @@ class _Client(mqtt.Client):
 
         paho's ``ack`` queues one 4-byte packet per message, wakes its network thread through a
         socket pair for each, and the network thread then sends each with a system call of its
-        own: for single-reading messages that was the largest cost after receiving them. Here a
+        own: about a sixth of the subscriber's samples on single-reading messages (py-spy). Here a
         transaction's acknowledgements are one buffer, one wake-up and (usually) one ``send``.
         The broker reads them as the same PUBACK packets, in the same order."""
         if mids:
