@@ -185,6 +185,22 @@ def test_acknowledged_messages_are_not_delivered_again(device, protocol):
         forget_session(client_id)
 
 
+def test_a_topic_that_is_not_utf8_is_a_dead_letter(device):
+    """paho decodes the topic on access; a broker should refuse such a topic, but if one arrives the
+    message is kept as a dead letter (no device token can be read from it), not an exception in
+    the network thread."""
+    sub = MqttIngest(device.db, MqttOptions(topic="somp-test/+/telemetry", client_id="no-utf8"))
+    msg = mqtt.MQTTMessage(mid=7, topic=b"somp-test/\xff\xfe/telemetry")
+    msg.payload, msg.qos = orjson.dumps({"metric": "pressure", "ts": T0, "value": 1.0}), 1
+    sub._on_message(sub.client, None, msg)
+    (rec,) = sub._buffer
+    assert rec.topic == "" and rec.mid == 7
+    sub.store([rec])
+    assert sub.stats.refused == 1
+    with device.db.session(Scope.all_tenants()) as s:
+        assert [d.reason for d in s.scalars(select(DeadLetter))] == ["unknown or revoked device token"]
+
+
 def _start_ingest(url: str, topic: str, client_id: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "somp", "ingest", "mqtt", "--database-url", url, "--topic", topic]
