@@ -94,8 +94,12 @@ def language(request: Request, principal: Principal | None = None) -> str:
 
 
 def flash(request: Request, key: str, **params: Any) -> None:
-    """Queue a message (a label key) for the next page the user sees."""
-    request.session.setdefault(SESSION_FLASH, []).append([key, {k: str(v) for k, v in params.items()}])
+    """Queue a message (a label key) for the next page the user sees.
+
+    The queue is replaced, not appended to in place: the session writes its cookie only when it
+    sees an assignment, so a message appended to a queue left by an earlier request was lost."""
+    queued = request.session.get(SESSION_FLASH, [])
+    request.session[SESSION_FLASH] = [*queued, [key, {k: str(v) for k, v in params.items()}]]
 
 
 def pop_flash(request: Request) -> list[tuple[str, dict[str, str]]]:
