@@ -17,7 +17,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,36 +119,71 @@ class EventBus:
         self._wakeup.clear()
         return woke
 
-    def dispatch_pending(self, db: Database, *, limit: int = 500, max_attempts: int = 10) -> int:
-        """Deliver up to ``limit`` pending events; returns how many were completed."""
-        done = 0
+    def dispatch_pending(self, db: Database, *, limit: int = 200, max_attempts: int = 10) -> int:
+        """Deliver up to ``limit`` pending events; returns how many were completed.
+
+        On PostgreSQL the events are claimed first (``FOR NO KEY UPDATE SKIP LOCKED``, held by one
+        transaction while they are delivered and then marked): the dispatchers of several
+        processes (``somp serve --workers N``) take different events instead of delivering the
+        same ones side by side, where every handler ran twice and the later commit was lost to
+        ``event_deliveries``' unique key. (``NO KEY``: a delivery row's foreign key takes a key
+        share lock on its event, which a plain ``FOR UPDATE`` would block.) A crash releases the
+        claim; the deliveries already committed are not repeated. SQLite has one writer at a time
+        and no row locks: there the events are read, delivered, then marked in one transaction."""
+        pending = (
+            select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.attempts < max_attempts)
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
         with db.session(Scope.all_tenants()) as s:
-            rows = s.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.attempts < max_attempts)
-                .order_by(OutboxEvent.id)
-                .limit(limit)
-            ).all()
-            s.expunge_all()
-        for row in rows:
-            errors = self._deliver(db, row)
-            with db.session(Scope.all_tenants()) as s:
-                live = s.get(OutboxEvent, row.id)
-                if live is None:
-                    continue
-                if errors:
-                    live.attempts += 1
-                    live.last_error = "\n".join(errors)[:4000]
-                else:
-                    live.dispatched_at = utcnow()
-                    live.last_error = None
-                    done += 1
+            if s.get_bind().dialect.name == "postgresql":
+                rows = s.scalars(pending.with_for_update(skip_locked=True, key_share=True)).all()
+                done = self._settle(self._deliver_all(db, rows))
                 s.commit()
+                return done
+            rows = s.scalars(pending).all()
+            s.expunge_all()
+        if not rows:
+            return 0
+        outcomes = self._deliver_all(db, rows)
+        with db.session(Scope.all_tenants()) as s:
+            ids = [row.id for row, _ in outcomes]
+            live = {r.id: r for r in s.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids)))}
+            done = self._settle([(live[row.id], errors) for row, errors in outcomes if row.id in live])
+            s.commit()
         return done
 
-    def _deliver(self, db: Database, row: OutboxEvent) -> list[str]:
+    def _deliver_all(self, db: Database, rows: Sequence[OutboxEvent]) -> list[tuple[OutboxEvent, list[str]]]:
+        """Deliver each event; the deliveries already made are read in one query for all."""
+        if not rows:
+            return []
+        delivered: set[tuple[str, str]] = set()
+        with db.session(Scope.all_tenants()) as s:
+            for chunk in (rows[i : i + 500] for i in range(0, len(rows), 500)):
+                query = select(EventDelivery.event_id, EventDelivery.handler).where(
+                    EventDelivery.event_id.in_([r.event_id for r in chunk])
+                )
+                delivered.update((e, h) for e, h in s.execute(query))
+        return [(row, self._deliver(db, row, delivered)) for row in rows]
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[OutboxEvent, list[str]]]) -> int:
+        """Mark delivered events dispatched; count a failed attempt on the others."""
+        done, now = 0, utcnow()
+        for row, errors in outcomes:
+            if errors:
+                row.attempts += 1
+                row.last_error = "\n".join(errors)[:4000]
+            else:
+                row.dispatched_at = now
+                row.last_error = None
+                done += 1
+        return done
+
+    def _deliver(self, db: Database, row: OutboxEvent, delivered: set[tuple[str, str]]) -> list[str]:
         cls = DomainEvent.registry.get(row.name)
-        handlers = self.handlers_for(row.name)
+        handlers = [(n, h) for n, h in self.handlers_for(row.name) if (row.event_id, n) not in delivered]
         if cls is None or not handlers:
             return []
         event = cls.model_validate(row.payload)
@@ -156,13 +191,6 @@ class EventBus:
         errors = []
         for hname, handler in handlers:
             with db.session(scope) as s:
-                already = s.scalar(
-                    select(EventDelivery.id).where(
-                        EventDelivery.event_id == row.event_id, EventDelivery.handler == hname
-                    )
-                )
-                if already:
-                    continue
                 try:
                     handler(s, event)
                     s.add(EventDelivery(event_id=row.event_id, handler=hname))
@@ -170,7 +198,7 @@ class EventBus:
                 except IntegrityError as exc:
                     s.rollback()
                     if "event_deliveries" in str(exc):
-                        continue  # delivered concurrently by another dispatcher
+                        continue  # delivered concurrently by another dispatcher (SQLite, or a crash)
                     log.exception("event handler %s failed on %s", hname, row.event_id)
                     errors.append(f"{hname}: {exc}")
                 except Exception as exc:  # a handler's failure must not stop the others

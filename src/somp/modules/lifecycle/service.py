@@ -15,6 +15,7 @@ data for N minutes, delays), run periodically by ``somp lifecycle tick`` or the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -134,6 +135,10 @@ def rules_for_assets(session: Session, assets: list[Asset]) -> dict[int, list[Al
         .where(AlarmRule.enabled.is_(True), or_(AlarmRule.asset_id.in_(ids), AlarmRule.product_id.in_(products)))
         .order_by(AlarmRule.id)
     ).all()
+    return _rules_by_asset(assets, rules)
+
+
+def _rules_by_asset(assets: list[Asset], rules: Sequence[AlarmRule]) -> dict[int, list[AlarmRule]]:
     out: dict[int, list[AlarmRule]] = {}
     for a in assets:
         mine = [r for r in rules if r.asset_id == a.id or (r.asset_id is None and r.product_id == a.product_id)]
@@ -162,8 +167,24 @@ def evaluate_stored(session: Session, event: ReadingsStored) -> int:
     """Evaluate the rules of the assets in a :class:`ReadingsStored` event on the readings it
     names; returns the number of alarm transitions."""
     spans = {s.asset_id: s for s in event.spans}
-    assets = list(session.scalars(select(Asset).where(Asset.id.in_(list(spans)))))
-    by_asset = rules_for_assets(session, assets)
+    ids = list(spans)
+    # the rules first, the assets' products in a subquery: most events of a fleet name assets
+    # without rules, and end here on one query instead of loading every asset first
+    rules = session.scalars(
+        select(AlarmRule)
+        .where(
+            AlarmRule.enabled.is_(True),
+            or_(
+                AlarmRule.asset_id.in_(ids),
+                AlarmRule.product_id.in_(select(Asset.product_id).where(Asset.id.in_(ids)).scalar_subquery()),
+            ),
+        )
+        .order_by(AlarmRule.id)
+    ).all()
+    if not rules:
+        return 0
+    assets = list(session.scalars(select(Asset).where(Asset.id.in_(ids))))
+    by_asset = _rules_by_asset(assets, rules)
     if not by_asset:
         return 0
     states = _states(session, by_asset)
