@@ -8,13 +8,13 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from somp.cli import app
 from somp.core.tenancy import Scope
 from somp.modules.telemetry.files import import_file, read_chunks
-from somp.modules.telemetry.models import HourlyRollup, ReadingChunk
+from somp.modules.telemetry.models import HourlyRollup, IngestBatch, ReadingChunk
 from somp.modules.telemetry.service import stored_readings
 
 E0 = 1_767_225_600
@@ -113,6 +113,16 @@ def test_retention_command_keeps_the_rollups(device, tmp_path):
     assert bad.exit_code == 2
     ok = runner.invoke(app, ["ingest", "retention", "--keep-days", "30", "--database-url", device.url])
     assert ok.exit_code == 0 and "50 raw readings" in ok.output, ok.output
+    assert "0 batch ids older than 30 days expired" in ok.output  # the import's claim is from today
+    with device.db.session(Scope.all_tenants()) as s:  # the import's claim, received two days ago
+        s.execute(update(IngestBatch).values(received_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2)))
+        s.commit()
+    claims = runner.invoke(
+        app, ["ingest", "retention", "--keep-days", "30", "--claim-days", "1", "--database-url", device.url]
+    )
+    assert "0 raw readings" in claims.output and "1 batch ids older than 1 days" in claims.output, claims.output
+    with device.db.session(Scope.all_tenants()) as s:
+        assert s.scalar(select(func.count()).select_from(IngestBatch)) == 0
     assert readings(device.db) == 5
     with device.db.session(Scope.all_tenants()) as s:
         assert s.scalar(select(func.sum(HourlyRollup.count))) == 55  # the hourly series stays complete

@@ -4,8 +4,10 @@ equal to aggregates of the raw rows, assets only inside the sender's tenant."""
 import datetime as dt
 import random
 
+import pytest
 from sqlalchemy import func, select
 
+from somp.core.errors import ValidationFailed
 from somp.core.tenancy import Scope
 from somp.modules.telemetry import service
 from somp.modules.telemetry.ingest import Ingestor, Item, Source
@@ -177,6 +179,29 @@ def test_retention_deletes_old_raw_rows_and_keeps_rollups(db):
         assert h.count == 10 and h.max == 9
 
 
+def test_expired_batch_claims_are_deleted_and_recent_ones_still_refuse_a_resend(db):
+    t, a, _ = fleet(db)
+    other, other_asset, _ = fleet(db)
+    ing = Ingestor(db)
+    first = NOW - dt.timedelta(days=5)
+    raws = {k: batch([{"metric": "p", "ts": (first + dt.timedelta(minutes=i)).isoformat(), "value": i}], k)
+            for i, k in enumerate(["old-1", "old-2", "old-3", "new-1"])}  # fmt: skip
+    for k, raw in raws.items():
+        received = NOW - dt.timedelta(days=3) if k.startswith("old") else NOW
+        assert ing.ingest(Source(t.id, a.id, "http"), decode_json(raw, NOW), raw, received).accepted == 1
+    theirs = batch([{"metric": "p", "ts": first.isoformat(), "value": 1}], "old-theirs")
+    ing.ingest(Source(other.id, other_asset.id, "http"), decode_json(theirs, NOW), theirs, NOW - dt.timedelta(days=3))
+    with pytest.raises(ValidationFailed):
+        service.expire_batch_claims(db, t.id, keep_days=0, now=NOW)
+    assert service.expire_batch_claims(db, t.id, keep_days=2, now=NOW, chunk=2) == 3  # in chunks of 2
+    with db.session(Scope.all_tenants()) as s:
+        left = sorted(s.execute(select(IngestBatch.tenant_id, IngestBatch.batch_id)).all())
+    assert left == sorted([(t.id, "new-1"), (other.id, "old-theirs")])  # the other tenant's claim stays
+    again = ing.ingest(Source(t.id, a.id, "http"), decode_json(raws["new-1"], NOW), raws["new-1"], NOW)
+    assert again.duplicate and again.accepted == 0
+    assert n_readings(db) == 5  # nothing was deleted but claims
+
+
 def test_group_commit_answers_each_batch_after_one_shared_transaction(db):
     from somp.modules.telemetry.ingest import GroupCommitter
 
@@ -252,7 +277,6 @@ def test_roll_up_updates_stay_on_their_page_on_postgresql(db, backend):
     those updates change, so PostgreSQL updates the rows in place (heap-only tuples, HOT) instead
     of writing a new entry in each of the table's indexes (counted within the transaction)."""
     import numpy as np
-    import pytest
 
     from somp.modules.telemetry.chunks import group_series
 

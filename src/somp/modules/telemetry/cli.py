@@ -256,19 +256,24 @@ def opcua(
 @app.command("retention")
 def retention(
     keep_days: Annotated[int, typer.Option(help="days of raw readings to keep (the hourly roll-ups are kept)")],
+    claim_days: Annotated[
+        int | None,
+        typer.Option(help="days to keep the ids of accepted batches (re-sent batch detection); default --keep-days"),
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="one enterprise (id or USCC); default: every one")] = None,
     data_dir: DataDir = None,
     database_url: DbUrl = None,
 ) -> None:
     """Delete raw readings older than --keep-days, series by series; hourly and coarser series stay
-    complete from the roll-ups (downsampling). Run it daily, e.g. from cron."""
+    complete from the roll-ups (downsampling). Also expire the ids of batches accepted more than
+    --claim-days ago (a batch re-sent after that is stored again). Run it daily, e.g. from cron."""
     from sqlalchemy import or_, select
 
     from somp.core.database import utcnow
     from somp.core.errors import DomainError
     from somp.core.identity import Tenant
     from somp.core.tenancy import Scope
-    from somp.modules.telemetry.service import apply_retention
+    from somp.modules.telemetry.service import apply_retention, expire_batch_claims
 
     db = open_database(settings_for(data_dir, database_url))
     with db.session(Scope.all_tenants()) as s:
@@ -280,12 +285,15 @@ def retention(
     if tenant is not None and not tenants:
         raise fail(f"no enterprise {tenant!r}")
     now = utcnow()
+    claim_days = keep_days if claim_days is None else claim_days
     for tid in tenants:
         try:
             n = apply_retention(db, tid, keep_days, now)
+            claims = expire_batch_claims(db, tid, claim_days, now)
         except DomainError as exc:
             raise fail(str(exc), 2) from None
         console.print(f"enterprise {tid}: {n:,} raw readings older than {keep_days} days deleted", highlight=False)
+        console.print(f"enterprise {tid}: {claims:,} batch ids older than {claim_days} days expired", highlight=False)
 
 
 @app.command("compact")
