@@ -581,6 +581,10 @@ def bodies(b: dict[str, int], a: dict[str, int]) -> dict[tuple[str, str], Any]:
             "region_id": b["region"],
             "year": 2025,
         },
+        ("PUT", "/evaluation/region-applications/{application_id}"): {"declared": {}},  # evaluators only
+        ("POST", "/evaluation/region-applications/{application_id}/submit"): {},
+        ("POST", "/evaluation/region-applications/{application_id}/files"): {},
+        ("DELETE", "/evaluation/region-applications/{application_id}/files/{file_id}"): None,
         ("POST", "/evaluation/region-registry"): {"code": "110000", "name_zh": "x", "area_km2": 1},
         ("PUT", "/evaluation/region-registry/{region_id}"): {"code": "110000", "name_zh": "x", "area_km2": 1},
         ("PUT", "/evaluation/region-registry/{region_id}/statistics"): {
@@ -830,6 +834,10 @@ EVALUATOR_ALLOWED = {
     "/evaluation/applications/{application_id}",
     "/evaluation/applications/{application_id}/decision",
     "/evaluation/region-applications",
+    "/evaluation/region-applications/{application_id}",
+    "/evaluation/region-applications/{application_id}/submit",
+    "/evaluation/region-applications/{application_id}/files",
+    "/evaluation/region-applications/{application_id}/files/{file_id}",
     "/evaluation/region-registry",
     "/evaluation/region-registry/{region_id}",
     "/evaluation/region-registry/{region_id}/statistics",

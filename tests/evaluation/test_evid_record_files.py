@@ -111,6 +111,58 @@ def test_application_files_per_criterion_and_evaluator_reads_submitted_only(peop
     assert [x["id"] for x in _ok(b.get(f"{API}/applications/{aid}/files"))] == [share["id"]]
 
 
+def test_regional_application_files_belong_to_the_evaluator_and_follow_its_review(people):  # noqa: F811
+    """A regional application (filed by an evaluator, submitted at once, no tenant) takes evidence
+    files until its review starts and again when returned; the evaluator reads them like an
+    enterprise application's; no enterprise sees or writes them. A returned one is corrected and
+    submitted again by the evaluator."""
+    a, b, ev = people["a"], people["b"], people["evaluator"]
+    region = _ok(ev.post(f"{API}/region-registry", json={"code": "320500", "name_zh": "苏州市", "area_km2": 8657}),
+                 201)  # fmt: skip
+    app = _ok(ev.post(f"{API}/region-applications", json={"programme": "innovation_highland",
+                                                          "region_id": region["id"], "year": 2025}), 201)  # fmt: skip
+    aid, files = app["id"], f"{API}/region-applications/{app['id']}/files"
+    plan = _ok(ev.post(files, files={"file": ("高地建设方案.pdf", PDF)}), 201)
+    assert plan["item"] == "" and plan["application_id"] == aid and plan["check_id"] is None
+    assert plan["sha256"] == hashlib.sha256(PDF).hexdigest()
+    density = _ok(ev.post(files, data={"criterion": "region_som_density"}, files={"file": ("名单.png", PNG)}), 201)
+    r = ev.post(files, data={"criterion": "service_revenue_share"}, files={"file": ("a.pdf", PDF)})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unknown_criterion"
+    r = ev.post(files, files={"file": ("a.exe", b"MZ\x90\x00")})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "content_type"
+    assert [x["item"] for x in _ok(ev.get(f"{API}/applications/{aid}/files"))] == ["", "region_som_density"]
+    assert ev.get(f"{API}/record-files/{density['id']}").content == PNG
+    # enterprises: neither write nor read
+    assert a.post(files, files={"file": ("x.pdf", PDF)}).status_code == 403
+    assert a.delete(f"{files}/{plan['id']}").status_code == 403
+    assert a.get(f"{API}/record-files/{plan['id']}").status_code == 404
+    assert a.get(f"{API}/applications/{aid}/files").status_code == 404
+    assert a.delete(f"{API}/record-files/{plan['id']}").status_code == 404
+    # an enterprise's application is not a regional one
+    theirs = _ok(b.post(f"{API}/applications", json={"programme": "demonstration_enterprise", "year": 2025,
+                                                     "declared": DEMO_DECLARED}), 201)  # fmt: skip
+    _ok(b.post(f"{API}/applications/{theirs['id']}/submit", json={}))
+    assert ev.post(f"{API}/region-applications/{theirs['id']}/files", files={"file": ("x.pdf", PDF)}).status_code == 404
+    assert ev.delete(f"{API}/region-applications/{aid}/files/999999").status_code == 404
+    # under review: frozen; returned: files, figures and a new submission
+    _ok(ev.post(f"{API}/applications/{aid}/decision", json={"to_status": "under_review"}))
+    assert ev.post(files, files={"file": ("late.pdf", PDF)}).status_code == 409
+    assert ev.delete(f"{files}/{plan['id']}").status_code == 409
+    assert ev.put(f"{API}/region-applications/{aid}", json={"declared": {}}).status_code == 409
+    _ok(ev.post(f"{API}/applications/{aid}/decision", json={"to_status": "returned", "note": "补充建设方案"}))
+    assert ev.delete(f"{files}/{plan['id']}").status_code == 204
+    _ok(ev.post(files, files={"file": ("高地建设方案-修订.pdf", PDF)}), 201)
+    correction = {"declared": {"region_index": 72}, "evidence": [{"name": "修订说明.pdf", "sha256": "a" * 64}]}
+    fixed = _ok(ev.put(f"{API}/region-applications/{aid}", json=correction))
+    assert fixed["status"] == "returned" and fixed["declared"] == {"region_index": 72}
+    assert {c["metric"]: c["source"] for c in fixed["checks"]}["region_index"] in ("measured", "declared")
+    again = _ok(ev.post(f"{API}/region-applications/{aid}/submit", json={}))
+    assert again["status"] == "submitted"
+    assert ev.post(f"{API}/region-applications/{aid}/submit", json={}).status_code == 409
+    assert sorted(x["filename"] for x in _ok(ev.get(f"{API}/applications/{aid}/files"))) == [
+        "名单.png", "高地建设方案-修订.pdf"]  # fmt: skip
+
+
 def test_database_refuses_a_file_on_another_enterprises_record_or_with_two_owners(db, people):  # noqa: F811
     check = _check(people["a"])
     app = _ok(people["b"].post(f"{API}/applications", json={"programme": "demonstration_enterprise",
@@ -119,7 +171,9 @@ def test_database_refuses_a_file_on_another_enterprises_record_or_with_two_owner
             "content": b"%"}  # fmt: skip
     for values in ({"tenant_id": people["tenant_b"].id, "check_id": check["id"]},  # a's check, b's row
                    {"tenant_id": people["tenant_a"].id, "check_id": check["id"], "application_id": app["id"]},
-                   {"tenant_id": people["tenant_a"].id}):  # fmt: skip
+                   {"tenant_id": people["tenant_a"].id},
+                   {"tenant_id": None, "check_id": check["id"]},  # only a regional application's file has no tenant
+                   {"tenant_id": None, "application_id": 999_999}):  # fmt: skip
         with db.session(Scope.all_tenants()) as s:
             try:
                 s.execute(insert(RecordFile).values(**base, **values))

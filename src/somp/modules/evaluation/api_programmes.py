@@ -325,6 +325,45 @@ def upload_application_file(application_id: int, c: Write,
     return row
 
 
+@router.put("/evaluation/region-applications/{application_id}", response_model=ApplicationRead)
+def update_region_application(application_id: int, data: ApplicationUpdate, c: Review):
+    """Evaluators: change a returned regional application's declared figures and evidence
+    references (checked again)."""
+    programmes.update_region_application(c.db, application_id, data.model_dump(mode="json"))
+    c.session.rollback()
+    return programmes.get_application(c.session, application_id)
+
+
+@router.post("/evaluation/region-applications/{application_id}/submit", response_model=ApplicationRead)
+def resubmit_region_application(application_id: int, data: VersionIn, c: Review):
+    """Evaluators: submit a returned regional application again."""
+    programmes.resubmit_region_application(c.db, application_id, data.version)
+    c.session.rollback()
+    return programmes.get_application(c.session, application_id)
+
+
+@router.post("/evaluation/region-applications/{application_id}/files", response_model=RecordFileRead,
+             status_code=status.HTTP_201_CREATED)  # fmt: skip
+def upload_region_application_file(application_id: int, c: Review,
+                                   criterion: Annotated[str | None, Form(max_length=60)] = None,
+                                   file: EvidenceUpload = None):  # fmt: skip
+    """Evaluators: attach an evidence file to a regional application (until its review starts, or
+    when returned), optionally to one criterion; checked as the other evidence files are. It is read
+    like an enterprise application's (``GET /evaluation/applications/{id}/files``,
+    ``GET /evaluation/record-files/{id}``)."""
+    name, data = _read_upload(file)
+    return record_files.upload_for_region_application(c.db, application_id, criterion, name, data,
+                                                      c.principal.user_id)  # fmt: skip
+
+
+@router.delete("/evaluation/region-applications/{application_id}/files/{file_id}",
+               status_code=status.HTTP_204_NO_CONTENT)  # fmt: skip
+def delete_region_application_file(application_id: int, file_id: int, c: Review):
+    """Evaluators: remove an evidence file of a regional application while its evidence may change."""
+    record_files.delete_for_region_application(c.db, application_id, file_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/evaluation/applications/{application_id}/files", response_model=list[RecordFileRead])
 def list_application_files(application_id: int, c: Read):
     """The evidence files of an application (the evaluator: submitted ones), without content."""

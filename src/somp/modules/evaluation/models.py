@@ -374,22 +374,34 @@ class RecordFile(TenantOwned, Base):
 
     Exactly one owner is set; the composite tenant keys make the database refuse a file of one
     enterprise on another's record. The evaluator reads the files of submitted self-checks and
-    applications only (the service looks the owner up in the caller's view first)."""
+    applications only (the service looks the owner up in the caller's view first).
+
+    A regional application (filed by an evaluator for a stored region, ``tenant_id`` NULL) keeps
+    its files with ``tenant_id`` NULL too (migration ``0019``): no enterprise sees them; the plain
+    foreign key on ``application_id`` holds them to an existing application, which the composite
+    key cannot do with a NULL tenant."""
 
     __tablename__ = "evaluation_record_files"
     __evaluation_visible__ = True
+    __tenant_optional__ = True
     __table_args__ = (
         tenant_key("evaluation_record_files"),
         tenant_fk("check_id", "evaluation_conformance_checks", ondelete="CASCADE"),
         tenant_fk("application_id", "evaluation_applications", ondelete="CASCADE"),
         CheckConstraint("(check_id IS NULL) <> (application_id IS NULL)", name="one_owner"),
+        CheckConstraint("tenant_id IS NOT NULL OR application_id IS NOT NULL", name="tenantless_application"),
         Index("ix_evaluation_record_files_check", "check_id", "item"),
         Index("ix_evaluation_record_files_application", "application_id", "item"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     check_id: Mapped[int | None] = mapped_column(IdType)
-    application_id: Mapped[int | None] = mapped_column(IdType)
+    application_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("evaluation_applications.id", ondelete="CASCADE")
+    )
     item: Mapped[str] = mapped_column(String(80), default="")
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -13,7 +13,9 @@ safety of the maturity evidence (:mod:`.evidence`, reused):
   criterion of the programme;
 * **download with authorisation**: the owner is looked up in the caller's view first, so the
   enterprise reads its own and the evaluator only those of submitted self-checks and applications
-  (never a draft's); another enterprise's id is a 404.
+  (never a draft's); another enterprise's id is a 404;
+* **regional applications** (filed by an evaluator for a stored region, no tenant): the evaluator
+  attaches and removes their files until the review starts, or when returned; no enterprise sees them.
 
 A self-check's ``evidence_missing`` (clauses judged conforming or partial without evidence) counts a
 stored file of the clause as evidence (:func:`standards.refresh_summary`).
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from somp.core.database import Database, utcnow
 from somp.core.errors import Conflict, FieldError, NotFound, ValidationFailed, not_found
+from somp.core.tenancy import Scope
 from somp.modules.evaluation import evidence, programmes, standards
 from somp.modules.evaluation.models import ConformanceCheck, ProgrammeApplication, RecordFile
 
@@ -123,6 +126,51 @@ def list_for_application(session: Session, application_id: int) -> list[RecordFi
     app = programmes.get_application(session, application_id)
     stmt = select(RecordFile).where(RecordFile.application_id == app.id).order_by(RecordFile.item, RecordFile.id)
     return list(session.scalars(stmt).all())
+
+
+# ---- regional applications (filed by an evaluator for a stored region) ---------------------------------
+
+# a regional application is filed submitted: its evidence changes until its review starts, and again
+# when it is returned
+REGION_FILES_EDITABLE = (programmes.A.submitted, programmes.A.returned)
+
+
+def _region_application(session: Session, application_id: int) -> ProgrammeApplication:
+    row = session.get(ProgrammeApplication, application_id)
+    if row is None or row.region_id is None:
+        raise not_found("regional application", application_id)
+    return row
+
+
+def _editable_region_application(app: ProgrammeApplication) -> None:
+    if app.status not in REGION_FILES_EDITABLE:
+        raise Conflict(f"application {app.id} is {app.status.value}: a regional application's evidence changes "
+                       "until its review starts, or when it is returned",
+                       [FieldError("file", "not editable", "not_editable")])  # fmt: skip
+
+
+def upload_for_region_application(db: Database, application_id: int, criterion: str | None, filename: str | None,
+                                  data: bytes | None, user_id: int | None) -> RecordFile:  # fmt: skip
+    """An evaluator attaches a file to a regional application (no tenant: the file has none either),
+    optionally to one criterion. Written in a platform session limited to this application."""
+    with db.session(Scope.all_tenants()) as w:
+        app = _region_application(w, application_id)
+        _editable_region_application(app)
+        row = _store(w, {"application_id": app.id}, criterion_of(app, criterion), filename, data, user_id)
+        w.commit()
+        return row
+
+
+def delete_for_region_application(db: Database, application_id: int, file_id: int) -> None:
+    """An evaluator removes a file of a regional application while its evidence may change."""
+    with db.session(Scope.all_tenants()) as w:
+        app = _region_application(w, application_id)
+        row = w.get(RecordFile, file_id)
+        if row is None or row.application_id != app.id:
+            raise not_found("evidence file", file_id)
+        _editable_region_application(app)
+        w.delete(row)
+        w.commit()
 
 
 # ---- one file ------------------------------------------------------------------------------------------
