@@ -187,6 +187,55 @@ def test_programme_application_draft_checks_and_submit(web, db):
     assert dup.status_code == 303 and dup.headers["location"] == APPS  # one open application per year
 
 
+def test_regional_application_files_figures_and_resubmission_through_the_evaluators_form(web, db):
+    """A regional application (filed submitted by an evaluator) takes files on its page until its
+    review starts; returned, its figures and a new submission too; enterprises can do nothing."""
+    from somp.modules.evaluation import regions_service
+
+    a, ev = web["a"], web["ev"]
+    region = regions_service.save_region(db, {"code": "320500", "name_zh": "苏州市", "area_km2": 8657.0})
+    aid = programmes.file_region_application(db, {"programme": "innovation_highland", "region_id": region,
+                                                  "year": 2025}, None)  # fmt: skip
+    page = ev.get(f"{APPS}/{aid}")
+    assert page.status_code == 200 and not raw_keys(page.text)
+    assert 'name="evidence__region_index"' in page.text and 'name="declared__' not in page.text  # submitted
+    assert 'value="submit"' not in page.text
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    r = ev.http.post(f"{APPS}/{aid}", data={"action": "save", "csrf_token": ev.csrf},
+                     files={"evidence__region_index": ("指数测算.pdf", pdf, "application/pdf")})  # fmt: skip
+    assert r.status_code == 303 and "已保存" in ev.get(r.headers["location"]).text
+    with db.session(Scope.evaluation()) as s:
+        (f,) = record_files.list_for_application(s, aid)
+        assert (f.item, f.filename, f.tenant_id) == ("region_index", "指数测算.pdf", None)
+    assert ev.get(f"/evaluation/programmes/files/{f.id}").content == pdf
+    assert a.get(f"{APPS}/{aid}").status_code == 404
+    assert a.get(f"/evaluation/programmes/files/{f.id}").status_code == 404
+    assert a.post(f"{APPS}/{aid}", {"action": "save"}).status_code == 404
+    assert a.post(f"/evaluation/programmes/files/{f.id}/delete", {}).status_code == 404
+    # under review: nothing changes; returned: figures, files and a new submission
+    _review(db, aid, {"to_status": "under_review"})
+    assert 'type="file"' not in ev.get(f"{APPS}/{aid}").text
+    r = ev.post(f"/evaluation/programmes/files/{f.id}/delete", {})
+    assert r.status_code == 303 and "未保存" in ev.get(f"{APPS}/{aid}").text
+    _review(db, aid, {"to_status": "returned", "note": "补充测算依据"})
+    page = ev.get(f"{APPS}/{aid}")
+    assert 'name="declared__region_index"' in page.text and 'value="submit"' in page.text
+    r = ev.post(f"/evaluation/programmes/files/{f.id}/delete", {})
+    assert r.status_code == 303 and "指数测算.pdf" in ev.get(f"{APPS}/{aid}").text  # the flash names it
+    r = ev.http.post(f"{APPS}/{aid}", data={"action": "submit", "declared__region_index": "72", "csrf_token": ev.csrf},
+                     files={"evidence__": ("建设方案.pdf", pdf, "application/pdf")})  # fmt: skip
+    assert r.status_code == 303 and "已提交" in ev.get(r.headers["location"]).text
+    with db.session(Scope.evaluation()) as s:
+        row = programmes.get_application(s, aid)
+        assert row.status.value == "submitted" and row.declared == {"region_index": 72.0}
+        assert [(x.item, x.filename) for x in record_files.list_for_application(s, aid)] == [("", "建设方案.pdf")]
+
+
+def _review(db, aid, decision):
+    with db.session(Scope.evaluation()) as s:
+        programmes.review(db, s, aid, decision, None)
+
+
 def test_sustainability_figures_through_the_yearly_page(web, db):
     """4 recordable injuries in 180,000 h: 4 x 200,000 / 180,000 = 4.44 (OSHA's worked example)."""
     a = web["a"]

@@ -240,40 +240,53 @@ def file_region_application(db: Database, data: dict[str, Any], user_id: int) ->
     return rid
 
 
-def _region_row(w: Session, application_id: int) -> ProgrammeApplication:
+def region_application(w: Session, application_id: int) -> ProgrammeApplication:
+    """A regional application, in the evaluator's platform session (``Scope.all_tenants()``)."""
     row = w.get(ProgrammeApplication, application_id)
     if row is None or row.region_id is None:
         raise not_found("regional application", application_id)
     return row
 
 
-def update_region_application(db: Database, application_id: int, data: dict[str, Any]) -> None:
+def update_region_application(db: Database, application_id: int, data: dict[str, Any], w: Session | None = None
+                              ) -> None:  # fmt: skip
     """An evaluator changes a returned regional application's declared figures and evidence
-    references; the criteria are checked again."""
-    with db.session(Scope.all_tenants()) as w:
-        row = _region_row(w, application_id)
-        check_version(row, data.get("version"))
-        if row.status is not A.returned:
-            raise Conflict(f"application {row.id} is {row.status.value}: a regional application's figures change "
-                           "when it is returned", [FieldError("status", "not editable", "not_editable")])  # fmt: skip
-        row.declared = _declared(programme(row.programme), data.get("declared") or {})
-        if data.get("evidence") is not None:
-            row.evidence = data["evidence"]
-        _check(db, w, row)
-        row.updated_at = utcnow()
-        w.commit()
+    references; the criteria are checked again. Written in a platform session limited to this
+    application: its own, committed, or the caller's ``w`` (not committed here)."""
+    if w is None:
+        with db.session(Scope.all_tenants()) as own:
+            update_region_application(db, application_id, data, own)
+            own.commit()
+        return
+    row = region_application(w, application_id)
+    check_version(row, data.get("version"))
+    if row.status is not A.returned:
+        raise Conflict(f"application {row.id} is {row.status.value}: a regional application's figures change "
+                       "when it is returned", [FieldError("status", "not editable", "not_editable")])  # fmt: skip
+    row.declared = _declared(programme(row.programme), data.get("declared") or {})
+    if data.get("evidence") is not None:
+        row.evidence = data["evidence"]
+    _check(db, w, row)
+    row.updated_at = utcnow()
+    w.flush()
 
 
-def resubmit_region_application(db: Database, application_id: int, version: int | None) -> None:
-    """An evaluator submits a returned regional application again (checked again)."""
-    with db.session(Scope.all_tenants()) as w:
-        row = _region_row(w, application_id)
-        check_version(row, version)
-        if row.status is not A.returned:
-            raise illegal_transition("application_status", row.status, A.submitted, [], "status")
-        _check(db, w, row)
-        row.status, row.submitted_at = A.submitted, utcnow()
-        w.commit()
+def resubmit_region_application(db: Database, application_id: int, version: int | None, w: Session | None = None
+                                ) -> None:  # fmt: skip
+    """An evaluator submits a returned regional application again, checked again (a platform
+    session of its own, or the caller's ``w``, as :func:`update_region_application`)."""
+    if w is None:
+        with db.session(Scope.all_tenants()) as own:
+            resubmit_region_application(db, application_id, version, own)
+            own.commit()
+        return
+    row = region_application(w, application_id)
+    check_version(row, version)
+    if row.status is not A.returned:
+        raise illegal_transition("application_status", row.status, A.submitted, [], "status")
+    _check(db, w, row)
+    row.status, row.submitted_at = A.submitted, utcnow()
+    w.flush()
 
 
 def review(db: Database, session: Session, application_id: int, data: dict[str, Any], reviewer_id: int

@@ -24,6 +24,7 @@ stored file of the clause as evidence (:func:`standards.refresh_summary`).
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,13 +136,6 @@ def list_for_application(session: Session, application_id: int) -> list[RecordFi
 REGION_FILES_EDITABLE = (programmes.A.submitted, programmes.A.returned)
 
 
-def _region_application(session: Session, application_id: int) -> ProgrammeApplication:
-    row = session.get(ProgrammeApplication, application_id)
-    if row is None or row.region_id is None:
-        raise not_found("regional application", application_id)
-    return row
-
-
 def _editable_region_application(app: ProgrammeApplication) -> None:
     if app.status not in REGION_FILES_EDITABLE:
         raise Conflict(f"application {app.id} is {app.status.value}: a regional application's evidence changes "
@@ -150,26 +144,54 @@ def _editable_region_application(app: ProgrammeApplication) -> None:
 
 
 def upload_for_region_application(db: Database, application_id: int, criterion: str | None, filename: str | None,
-                                  data: bytes | None, user_id: int | None) -> RecordFile:  # fmt: skip
+                                  data: bytes | None, user_id: int | None, w: Session | None = None
+                                  ) -> RecordFile:  # fmt: skip
     """An evaluator attaches a file to a regional application (no tenant: the file has none either),
-    optionally to one criterion. Written in a platform session limited to this application."""
+    optionally to one criterion. In a platform session of its own (committed) or the caller's ``w``
+    (not committed here)."""
+    if w is None:
+        with db.session(Scope.all_tenants()) as own:
+            row = upload_for_region_application(db, application_id, criterion, filename, data, user_id, own)
+            own.commit()
+            return row
+    app = programmes.region_application(w, application_id)
+    _editable_region_application(app)
+    return _store(w, {"application_id": app.id}, criterion_of(app, criterion), filename, data, user_id)
+
+
+def delete_for_region_application(db: Database, application_id: int, file_id: int) -> RecordFile:
+    """An evaluator removes a file of a regional application while its evidence may change; returns
+    the removed row. In a platform session of its own."""
     with db.session(Scope.all_tenants()) as w:
-        app = _region_application(w, application_id)
-        _editable_region_application(app)
-        row = _store(w, {"application_id": app.id}, criterion_of(app, criterion), filename, data, user_id)
+        row = _delete_region_file(w, application_id, file_id)
         w.commit()
         return row
 
 
-def delete_for_region_application(db: Database, application_id: int, file_id: int) -> None:
-    """An evaluator removes a file of a regional application while its evidence may change."""
+def _delete_region_file(w: Session, application_id: int, file_id: int) -> RecordFile:
+    app = programmes.region_application(w, application_id)
+    row = w.get(RecordFile, file_id)
+    if row is None or row.application_id != app.id:
+        raise not_found("evidence file", file_id)
+    _editable_region_application(app)
+    w.delete(row)
+    w.flush()
+    return row
+
+
+def save_region_application(db: Database, application_id: int, *, declared: dict[str, Any] | None,
+                            uploads: list[tuple[str, str, bytes]], submit: bool, version: int | None,
+                            user_id: int | None) -> None:  # fmt: skip
+    """The evaluator's form of a regional application in one transaction: the declared figures
+    (``None``: unchanged; they change when it is returned), the files ``(criterion, name, bytes)``
+    and, with ``submit``, the new submission. Stored whole or not at all."""
     with db.session(Scope.all_tenants()) as w:
-        app = _region_application(w, application_id)
-        row = w.get(RecordFile, file_id)
-        if row is None or row.application_id != app.id:
-            raise not_found("evidence file", file_id)
-        _editable_region_application(app)
-        w.delete(row)
+        if declared is not None:
+            programmes.update_region_application(db, application_id, {"declared": declared, "version": version}, w)
+        for criterion, name, data in uploads:
+            upload_for_region_application(db, application_id, criterion, name, data, user_id, w)
+        if submit:
+            programmes.resubmit_region_application(db, application_id, None, w)
         w.commit()
 
 

@@ -204,22 +204,32 @@ def record_file_download(request: Request) -> Response:
 
 def record_file_delete(request: Request, form: FormData = Depends(read_form)) -> Response:
     """Remove an evidence file of an editable self-check or application (the button beside the file
-    posts the owner's form here: only the CSRF token is read)."""
-    with page(request, "self_assessment:write") as w:
+    posts the owner's form here: only the CSRF token is read). A regional application's file is the
+    evaluator's to remove (review permission); the others the enterprise's."""
+    with page(request, None) as w:
+        _readable(w)
         check_csrf(request, form)
         try:
             row = record_files.get(w.session, parse_id(request, "file_id"))
         except NotFound:
             raise PageNotFound() from None
+        regional = row.tenant_id is None
+        needed = "evaluation:review" if regional else "self_assessment:write"
+        if not w.can(needed):
+            raise PageForbidden(needed)
         back = f"{CONFORMANCE_URL}/{row.check_id}" if row.check_id else f"{APPLICATIONS_URL}/{row.application_id}"
-        name = row.filename
+        name, file_id, application_id = row.filename, row.id, row.application_id
         try:
-            record_files.delete(request.app.state.db, w.session, row.id)
-        except Conflict as e:
+            if regional:
+                w.rollback()  # the evaluator's view is read-only: the removal has a platform session
+                record_files.delete_for_region_application(request.app.state.db, application_id, file_id)
+            else:
+                record_files.delete(request.app.state.db, w.session, file_id)
+                w.commit()
+        except (Conflict, NotFound) as e:
             w.rollback()
             flash(request, "evaluation.forms.refused", reasons=_reasons(e))
             return RedirectResponse(back, status_code=303)
-        w.commit()
         flash(request, "evaluation.forms.evid_removed", name=name)
         return RedirectResponse(back, status_code=303)
 
@@ -249,14 +259,19 @@ def application_detail(request: Request) -> HTMLResponse:
         except NotFound:
             raise PageNotFound() from None
         prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
-        editable = w.can("self_assessment:write") and row.status in (
-            ApplicationStatus.draft,
-            ApplicationStatus.returned,
-        )
+        if row.region_id is not None:  # a regional application: the evaluator's (1.3.4)
+            reviewer = w.can("evaluation:review")
+            edit_figures = can_submit = reviewer and row.status is ApplicationStatus.returned
+            edit_files = reviewer and row.status in record_files.REGION_FILES_EDITABLE
+        else:
+            edit_figures = can_submit = edit_files = w.can("self_assessment:write") and row.status in (
+                ApplicationStatus.draft,
+                ApplicationStatus.returned,
+            )
         files_ = _by_item(record_files.list_for_application(w.session, row.id))
         return render(request, APPLICATIONS, w, title_key="evaluation.forms.applications_title", app=row, prog=prog,
-                      declarable=prog["criteria"], editable=editable, files=files_,
-                      csrf_field=CSRF_FIELD)  # fmt: skip
+                      declarable=prog["criteria"], edit_figures=edit_figures, edit_files=edit_files,
+                      can_submit=can_submit, files=files_, csrf_field=CSRF_FIELD)  # fmt: skip
 
 
 def _declared(form: FormData, prog: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
@@ -295,8 +310,11 @@ def application_create(request: Request, form: FormData = Depends(read_form)) ->
 
 
 def application_save(request: Request, form: FormData = Depends(read_form)) -> Response:
-    """Save the declared figures (checked again at once); ``action=submit`` also submits."""
-    with page(request, "self_assessment:write") as w:
+    """Save the declared figures (checked again at once) and the attached files; ``action=submit``
+    also submits. Stored whole or not at all. A regional application is the evaluator's (review
+    permission): its files until its review starts, its figures and a new submission when returned."""
+    with page(request, None) as w:
+        _readable(w)
         check_csrf(request, form)
         aid = parse_id(request, "application_id")
         back = f"{APPLICATIONS_URL}/{aid}"
@@ -304,6 +322,9 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
             row = programmes.get_application(w.session, aid)
         except NotFound:
             raise PageNotFound() from None
+        needed = "evaluation:review" if row.region_id is not None else "self_assessment:write"
+        if not w.can(needed):
+            raise PageForbidden(needed)
         prog = {p["code"]: p for p in programmes.programme_list()}[row.programme]
         declared, problems = _declared(form, prog)
         keys = [("evidence__", "")] + [(f"evidence__{c['metric']}", c["metric"]) for c in prog["criteria"]]
@@ -315,6 +336,18 @@ def application_save(request: Request, form: FormData = Depends(read_form)) -> R
         raw_version = form.get("version")
         version = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
         submit = form.get("action") == "submit"
+        if row.region_id is not None:
+            figures = declared if row.status is ApplicationStatus.returned else None  # frozen otherwise
+            w.rollback()  # the evaluator's view is read-only: the form is stored in a platform session
+            try:
+                record_files.save_region_application(request.app.state.db, aid, declared=figures, uploads=uploads,
+                                                     submit=submit, version=version,
+                                                     user_id=w.principal.user_id)  # fmt: skip
+            except DomainError as e:
+                flash(request, "evaluation.forms.refused", reasons=_reasons(e))
+                return RedirectResponse(back, status_code=303)
+            flash(request, "evaluation.forms.submitted" if submit else "evaluation.forms.saved")
+            return RedirectResponse(back, status_code=303)
         try:
             programmes.update(request.app.state.db, w.session, aid, {"declared": declared, "version": version})
             for metric, name, data in uploads:
