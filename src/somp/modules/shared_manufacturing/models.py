@@ -302,7 +302,19 @@ class Payout(TenantOwned, Base):
 
 
 class ScheduleRun(Base):
-    """One run of the engine over the marketplace (platform row: aggregates only)."""
+    """One run of the engine over the marketplace (platform row: aggregates only).
+
+    The counts depend on the kind of run (``full``):
+
+    * ``operations``: the operations handed to the solver. A full run hands it those it re-plans
+      (not started or done, and not planned inside the frozen horizon); a reschedule
+      (``full`` False, least disruption) hands it every operation not started or done, and the
+      solver itself keeps most of them where they were.
+    * ``frozen``: the operations kept outside the solver, as busy time: started or done ones, and
+      in a full run also the planned ones inside the frozen horizon (unless a breakdown hits them).
+    * ``changed``: the operations whose resource or time changed (a reschedule's disruption);
+      ``unplanned``: the ones no published resource can take.
+    """
 
     __tablename__ = "mfg_schedule_runs"
 
