@@ -163,20 +163,14 @@ def delete_for_region_application(db: Database, application_id: int, file_id: in
     """An evaluator removes a file of a regional application while its evidence may change; returns
     the removed row. In a platform session of its own."""
     with db.session(Scope.all_tenants()) as w:
-        row = _delete_region_file(w, application_id, file_id)
+        app = programmes.region_application(w, application_id)
+        row = w.get(RecordFile, file_id)
+        if row is None or row.application_id != app.id:
+            raise not_found("evidence file", file_id)
+        _editable_region_application(app)
+        w.delete(row)
         w.commit()
         return row
-
-
-def _delete_region_file(w: Session, application_id: int, file_id: int) -> RecordFile:
-    app = programmes.region_application(w, application_id)
-    row = w.get(RecordFile, file_id)
-    if row is None or row.application_id != app.id:
-        raise not_found("evidence file", file_id)
-    _editable_region_application(app)
-    w.delete(row)
-    w.flush()
-    return row
 
 
 def save_region_application(db: Database, application_id: int, *, declared: dict[str, Any] | None,
